@@ -1,0 +1,171 @@
+"""Demo trains with a few months of history, made by the real services (cutter, lifecycle).
+
+Idempotent: trains that exist already are left as they are.
+"""
+
+import random
+from datetime import date, datetime, timedelta
+
+from django.utils import timezone
+
+from accounts.models import Role, Team, User
+from releases.models import BlackoutPeriod, Release, ReleaseKind, ReleaseStatus, Train
+from releases.services.changes import change_item_add, deployment_record
+from releases.services.cutting import cut_due_trains
+from releases.services.lifecycle import release_assign_captain, release_transition
+from releases.services.trains import TrainFields, departure_postpone, departure_skip, train_create
+from releases.timetable import preset_rrule
+
+HISTORY = timedelta(days=120)
+
+DEMO_TRAINS = [
+    # team slug, name, timetable, timezone, colour
+    ("checkout", "Checkout Web", preset_rrule("weekly", weekday="TU", hour=14), "Europe/Berlin",
+     "blue"),
+    ("checkout", "Checkout API", preset_rrule("weekly", weekday="TH", hour=10), "Europe/Berlin",
+     "teal"),
+    ("platform", "Platform", preset_rrule("biweekly", weekday="WE", hour=15), "UTC", "violet"),
+    ("mobile", "Mobile App", preset_rrule("weekly", weekday="MO", hour=16), "America/New_York",
+     "orange"),
+]  # fmt: skip
+
+CHANGE_TITLES = [
+    "Faster product search", "Fix rounding in VAT totals", "New onboarding checklist",
+    "Upgrade payment SDK", "Retry failed webhooks", "Dark mode for settings",
+    "Remove legacy coupon code", "Cache exchange rates", "Accessible date picker",
+    "Audit log export", "Reduce bundle size", "Feature flag for new cart",
+]  # fmt: skip
+
+
+def _manager(team: Team) -> User:
+    return team.memberships.filter(role__in=[Role.MANAGER, Role.ADMIN]).first().user
+
+
+def seed_releases(*, now: datetime | None = None) -> list[Train]:
+    now = now or timezone.now()
+    rng = random.Random(42)
+    created = []
+    start = now - HISTORY
+    for team_slug, name, rule, tz, colour in DEMO_TRAINS:
+        team = Team.objects.get(slug=team_slug)
+        if team.trains.filter(name=name).exists():
+            continue
+        train = train_create(
+            actor=_manager(team),
+            team=team,
+            fields=TrainFields(
+                name=name,
+                rrule=rule,
+                starts_on=start.date(),
+                timezone=tz,
+                colour=colour,
+                initial_version="4.0.0" if team_slug == "checkout" else "1.0.0",
+            ),
+            now=start,
+        )
+        created.append(train)
+    if not created:
+        return []
+    _replay_history(created, start, now, rng)
+    _upcoming_exceptions(created, now)
+    return created
+
+
+def _replay_history(trains: list[Train], start: datetime, now: datetime, rng: random.Random):
+    """Walk the timetables from `start` to `now`, cutting and moving releases as people would."""
+    slots = sorted(
+        (slot, train) for train in trains for slot in train.timetable.occurrences(start, now)
+    )
+    for slot, train in slots:
+        members = list(User.objects.filter(memberships__team=train.team))
+        author = rng.choice(members)
+        for _ in range(rng.randint(2, 5)):
+            change_item_add(
+                actor=author, train=train, title=rng.choice(CHANGE_TITLES),
+                link=f"https://git.example.com/{train.team.slug}/pull/{rng.randint(100, 999)}",
+                is_ready=rng.random() < 0.8,
+            )  # fmt: skip
+        for release in cut_due_trains(slot + timedelta(minutes=1)).cut:
+            _live_through(release, members, now, rng)
+
+
+def _live_through(release: Release, members: list[User], now: datetime, rng: random.Random):
+    manager = _manager(release.train.team)
+    at = release.cut_at
+    release_assign_captain(actor=manager, release=release, captain=rng.choice(members), now=at)
+    path = ["stabilizing", "approved", "deploying", "released"]
+    fate = rng.random()
+    for step, status in enumerate(path, start=1):
+        moment = at + timedelta(hours=8 * step)
+        if moment > now:
+            return  # still in flight today
+        if status == "approved" and fate < 0.05:
+            release_transition(
+                actor=manager, release=release, to_status="cancelled", now=moment,
+                note="Cancelled: the release blocker could not be fixed in time.",
+            )  # fmt: skip
+            return
+        release_transition(actor=manager, release=release, to_status=status, now=moment)
+        if status == "deploying":
+            deployment_record(
+                actor=manager, release=release, environment="production",
+                status="succeeded", started_at=moment, finished_at=moment + timedelta(minutes=12),
+                now=moment,
+            )  # fmt: skip
+    if fate > 0.92 and at + timedelta(days=2) < now:
+        release_transition(
+            actor=manager, release=release, to_status="rolled_back", now=at + timedelta(days=2),
+            note="Error rate doubled after the release; rolled back to the previous version.",
+        )  # fmt: skip
+
+
+def _upcoming_exceptions(trains: list[Train], now: datetime) -> None:
+    by_name = {train.name: train for train in trains}
+    if "Platform" in by_name:
+        train = by_name["Platform"]
+        [slot, *_] = train.timetable.next_after(now, count=2)
+        departure_skip(
+            actor=_manager(train.team), train=train, slot=slot, now=now,
+            reason="Team offsite: no departure this time.",
+        )  # fmt: skip
+    if "Checkout API" in by_name:
+        train = by_name["Checkout API"]
+        [_, slot] = train.timetable.next_after(now, count=2)
+        departure_postpone(
+            actor=_manager(train.team), train=train, slot=slot, hours=4, now=now,
+            reason="Waiting for the payment provider's maintenance window.",
+        )  # fmt: skip
+    year = now.year
+    BlackoutPeriod.objects.get_or_create(
+        team=None,
+        starts_on=date(year, 12, 22),
+        defaults={"ends_on": date(year + 1, 1, 2), "reason": "Year-end holiday freeze"},
+    )
+
+
+def seed_releases_at_scale(*, trains_per_team: int, weeks: int) -> None:
+    """Benchmark volumes: a train per team with `weeks` of weekly released history, in bulk."""
+    now = timezone.now()
+    start = now - timedelta(weeks=weeks)
+    for team in Team.objects.filter(slug__startswith="team-").exclude(trains__isnull=False):
+        for n in range(trains_per_team):
+            train = Train.objects.create(
+                team=team, name=f"Train {n}", slug=f"train-{n}", timezone="Europe/Berlin",
+                rrule=preset_rrule("weekly", weekday="TU", hour=14), starts_on=start.date(),
+                handled_through=now,
+            )  # fmt: skip
+            Release.objects.bulk_create(
+                [
+                    Release(
+                        train=train,
+                        kind=ReleaseKind.SCHEDULED,
+                        version=f"1.{i}.0",
+                        slot=slot,
+                        status=ReleaseStatus.RELEASED,
+                        cut_at=slot,
+                        target_at=slot + timedelta(hours=48),
+                        released_at=slot + timedelta(hours=30),
+                    )
+                    for i, slot in enumerate(train.timetable.occurrences(start, now))
+                ]
+            )

@@ -1,0 +1,1 @@
+"""The only code that changes trains and releases. Each function is one transaction."""

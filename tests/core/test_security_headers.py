@@ -1,0 +1,35 @@
+import re
+
+import pytest
+
+from tests.accounts.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_pages_carry_a_nonce_based_csp_without_inline_scripts(client):
+    client.force_login(UserFactory())
+    response = client.get("/")
+    policy = response.headers["Content-Security-Policy"]
+    script_src = re.search(r"script-src ([^;]+)", policy).group(1)
+    assert "'unsafe-inline'" not in script_src and "'unsafe-eval'" not in script_src
+    nonce = re.search(r"'nonce-([^']+)'", script_src).group(1)
+    html = response.content.decode()
+    scripts = re.findall(r"<script\b[^>]*>", html)
+    assert scripts, "the page loads htmx and app.js"
+    for tag in scripts:
+        assert f'nonce="{nonce}"' in tag, tag
+        assert "src=" in tag, f"inline script found: {tag}"
+    assert "cdn" not in html.lower()
+
+
+def test_htmx_requests_send_the_csrf_token_from_body(client):
+    client.force_login(UserFactory())
+    html = client.get("/").content.decode()
+    assert re.search(r"<body[^>]+hx-headers='\{\"x-csrftoken\": \"[^\"]+\"\}'", html)
+
+
+def test_framing_is_denied(client):
+    response = client.get("/accounts/login/")
+    assert response.headers["X-Frame-Options"] == "DENY"
+    assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
