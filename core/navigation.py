@@ -14,7 +14,12 @@ class Section:
 
 SECTIONS = (
     Section("dashboard", "Dashboard", "insights:dashboard", ("insights:dashboard",)),
-    Section("calendar", "Calendar", "releases:calendar", ("releases:calendar",)),
+    Section(
+        "calendar",
+        "Calendar",
+        "releases:calendar",
+        ("releases:calendar", "releases:departure_detail"),
+    ),
     Section("trains", "Trains", "releases:train_list", ("releases:",)),
     Section("hotfixes", "Hotfixes", "incidents:hotfix_list", ("incidents:hotfix",)),
     Section("incidents", "Incidents", "incidents:incident_list", ("incidents:",)),

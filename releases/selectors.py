@@ -7,7 +7,15 @@ from django.utils import timezone
 
 from accounts.models import User
 from releases.departures import Departure, project
-from releases.models import BlackoutPeriod, ChangeItem, DepartureException, Release, Train
+from releases.models import (
+    BlackoutPeriod,
+    ChangeItem,
+    DepartureException,
+    Deployment,
+    Release,
+    ReleaseEvent,
+    Train,
+)
 
 HORIZON = timedelta(days=3 * 366)
 
@@ -79,7 +87,11 @@ def waiting_changes(train: Train) -> QuerySet[ChangeItem]:
 def release_detail(user: User, pk: int) -> Release:
     return (
         releases_for_user(user)
-        .prefetch_related("events__actor", "changes__author", "deployments")
+        .prefetch_related(
+            Prefetch("events", queryset=ReleaseEvent.objects.select_related("actor")),
+            Prefetch("changes", queryset=ChangeItem.objects.select_related("author")),
+            Prefetch("deployments", queryset=Deployment.objects.select_related("reported_by")),
+        )
         .annotate(change_count=Count("changes"))
         .get(pk=pk)
     )

@@ -3,7 +3,7 @@
 from datetime import datetime
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import User
@@ -50,7 +50,14 @@ def change_item_add(
     item.is_ready = is_ready
     item.author_name = author_name.strip()
     item.full_clean()
-    item.save()
+    try:
+        # Two CI jobs sending the same new external_id at once: the unique constraint decides.
+        with transaction.atomic():
+            item.save()
+    except IntegrityError:
+        raise ValidationError(
+            {"external_id": ["This change is being added by another request; send it again."]}
+        ) from None
     return item
 
 
@@ -106,7 +113,13 @@ def deployment_record(
     if finished_at or status != DeploymentStatus.STARTED:
         deployment.finished_at = finished_at or now
     deployment.full_clean()
-    deployment.save()
+    try:
+        with transaction.atomic():
+            deployment.save()
+    except IntegrityError:
+        raise ValidationError(
+            {"external_id": ["Another request is recording this deployment; send it again."]}
+        ) from None
     ReleaseEvent.objects.create(
         release=release,
         kind=ReleaseEvent.Kind.DEPLOYMENT,

@@ -61,6 +61,18 @@ def _apply(train: Train, fields: TrainFields) -> None:
         train.slug = slugify(fields.name)[:100]
 
 
+def _validate_unique_in_team(train: Train) -> None:
+    """Name and slug are unique per team; say so on the field rather than on the whole form."""
+    siblings = Train.objects.filter(team_id=train.team_id).exclude(pk=train.pk)
+    errors = {}
+    if siblings.filter(name__iexact=train.name).exists():
+        errors["name"] = [f"The team already has a train called {train.name}."]
+    if siblings.filter(slug=train.slug).exists():
+        errors["slug"] = [f"The team already has a train at the address {train.slug}."]
+    if errors:
+        raise ValidationError(errors)
+
+
 @transaction.atomic
 def train_create(
     *, actor: User, team: Team, fields: TrainFields, now: datetime | None = None
@@ -71,6 +83,7 @@ def train_create(
     # Slots before the train existed are not "missed": cutting starts from now.
     train = Train(team=team, handled_through=now, created_by=actor)
     _apply(train, fields)
+    _validate_unique_in_team(train)
     train.full_clean()
     train.save()
     audit_record(actor=actor, action="train.created", target=train)
@@ -94,6 +107,7 @@ def train_update(
     if timetable_changed:
         # The new timetable's past slots were never promised to anyone; do not "catch them up".
         train.handled_through = max(train.handled_through, now)
+    _validate_unique_in_team(train)
     train.full_clean()
     train.save()
     audit_record(actor=actor, action="train.updated", target=train)

@@ -7,6 +7,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from pathlib import Path
@@ -46,6 +47,14 @@ def test_runstack_serves_and_stops_cleanly_on_ctrl_c(tmp_path):
         text=True,
         start_new_session=True,
     )
+    lines: list[str] = []
+
+    def collect_output():
+        for line in stack.stdout:
+            lines.append(line)
+
+    reader = threading.Thread(target=collect_output, daemon=True)
+    reader.start()
     try:
         ready = None
         deadline = time.monotonic() + 60
@@ -63,10 +72,20 @@ def test_runstack_serves_and_stops_cleanly_on_ctrl_c(tmp_path):
 
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/accounts/login/", timeout=5) as r:
             assert b"Log in" in r.read()
+        # The web answers first; give worker and beat the time to report in on a busy machine.
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not (
+            any("beat: Starting" in line for line in lines)
+            and any("ready." in line for line in lines)
+        ):
+            time.sleep(0.5)
         assert stack.poll() is None, "a process of the stack died"
     finally:
         stack.send_signal(signal.SIGINT)
-        output, _ = stack.communicate(timeout=40)
+        stack.wait(timeout=40)
+        reader.join(timeout=10)
+
+    output = "".join(lines)
 
     assert stack.returncode == 0, output
     assert "Stopped web, worker and beat." in output

@@ -1,3 +1,4 @@
+import json
 import re
 
 import pytest
@@ -33,3 +34,14 @@ def test_framing_is_denied(client):
     response = client.get("/accounts/login/")
     assert response.headers["X-Frame-Options"] == "DENY"
     assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
+
+
+def test_htmx_config_sits_in_the_head_and_swaps_form_errors(client):
+    html = client.get("/accounts/login/").content.decode()
+    head = html.split("</head>")[0]
+    config = re.search(r'<meta name="htmx-config" content=\'([^\']+)\'>', head)
+    assert config, "htmx reads its config from the head"
+    assert "{#" not in html and "{%" not in html, "a template comment leaked into the page"
+    handling = {rule["code"]: rule for rule in json.loads(config.group(1))["responseHandling"]}
+    assert handling["422"]["swap"] and handling["400"]["swap"]
+    assert handling["[45].."]["swap"] is False

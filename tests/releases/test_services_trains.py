@@ -64,6 +64,20 @@ def test_bad_trains_are_refused_and_nothing_is_written(manager, overrides, field
     assert not Train.objects.exists()
 
 
+def test_a_second_train_with_the_same_name_or_slug_is_refused_on_that_field(manager):
+    team = manager.teams.get()
+    first = train_create(actor=manager, team=team, fields=fields(), now=NOW)
+    with pytest.raises(ValidationError) as error:
+        train_create(actor=manager, team=team, fields=fields(name="CHECKOUT"), now=NOW)
+    assert error.value.message_dict["name"] == ["The team already has a train called CHECKOUT."]
+    with pytest.raises(ValidationError) as error:
+        train_create(actor=manager, team=team, fields=fields(name="Web", slug="checkout"), now=NOW)
+    assert list(error.value.message_dict) == ["slug"]
+    assert list(Train.objects.all()) == [first]
+    # Saving a train under its own name is not a clash.
+    train_update(actor=manager, train=first, fields=fields(description="Weekly"), now=NOW)
+
+
 def test_engineers_and_outsiders_cannot_create_trains(manager):
     team = manager.teams.get()
     engineer = MembershipFactory(team=team, role="engineer").user
