@@ -11,6 +11,7 @@ from django.utils import timezone
 from accounts.models import Role, Team, User
 from releases.models import BlackoutPeriod, Release, ReleaseKind, ReleaseStatus, Train
 from releases.services.changes import change_item_add, change_item_set_ready, deployment_record
+from releases.services.checklists import GATED_STAGES, checklist_tick
 from releases.services.cutting import cut_due_trains
 from releases.services.lifecycle import release_assign_captain, release_transition
 from releases.services.trains import TrainFields, departure_postpone, departure_skip, train_create
@@ -95,7 +96,9 @@ def _replay_history(trains: list[Train], start: datetime, now: datetime, rng: ra
 def _live_through(release: Release, members: list[User], now: datetime, rng: random.Random):
     manager = _manager(release.train.team)
     at = release.cut_at
-    release_assign_captain(actor=manager, release=release, captain=rng.choice(members), now=at)
+    release = release_assign_captain(
+        actor=manager, release=release, captain=rng.choice(members), now=at
+    )
     path = ["stabilizing", "approved", "deploying", "released"]
     fate = rng.random()
     for step, status in enumerate(path, start=1):
@@ -108,6 +111,7 @@ def _live_through(release: Release, members: list[User], now: datetime, rng: ran
                 note="Cancelled: the release blocker could not be fixed in time.",
             )  # fmt: skip
             return
+        _work_the_checklist(release, GATED_STAGES.get(status, ()), moment)
         release_transition(actor=manager, release=release, to_status=status, now=moment)
         if status == "deploying":
             deployment_record(
@@ -120,6 +124,13 @@ def _live_through(release: Release, members: list[User], now: datetime, rng: ran
             actor=manager, release=release, to_status="rolled_back", now=at + timedelta(days=2),
             note="Error rate doubled after the release; rolled back to the previous version.",
         )  # fmt: skip
+
+
+def _work_the_checklist(release: Release, stages, moment: datetime) -> None:
+    """The captain ticks what the next step needs, as on a real departure day."""
+    open_items = release.checklist_items.filter(stage__in=stages, ticked_at__isnull=True)
+    for item in open_items.select_related("release__train"):
+        checklist_tick(actor=release.captain, item=item, ticked=True, now=moment)
 
 
 def _upcoming_exceptions(trains: list[Train], now: datetime) -> None:

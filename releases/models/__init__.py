@@ -1,4 +1,19 @@
 from releases.models.calendar import CalendarFeedToken
+from releases.models.checklists import (
+    STAGE_ORDER,
+    ChecklistItem,
+    ChecklistTemplate,
+    ChecklistTemplateItem,
+    FailureMode,
+    GateOverride,
+    RehearsalRole,
+    RevertMethod,
+    RollbackPlan,
+    Stage,
+    TemplateKind,
+    TickableBy,
+    TrainRollbackDefaults,
+)
 from releases.models.releases import (
     TRANSITIONS,
     ChangeItem,
@@ -20,10 +35,14 @@ from releases.models.trains import (
 )
 
 __all__ = [
+    "STAGE_ORDER",
     "TRANSITIONS",
     "BlackoutPeriod",
     "CalendarFeedToken",
     "ChangeItem",
+    "ChecklistItem",
+    "ChecklistTemplate",
+    "ChecklistTemplateItem",
     "DepartureException",
     "DepartureLog",
     "DepartureOutcome",
@@ -31,9 +50,18 @@ __all__ = [
     "DeploymentStatus",
     "EmptyDeparturePolicy",
     "ExceptionKind",
+    "FailureMode",
+    "GateOverride",
+    "RehearsalRole",
     "Release",
     "ReleaseEvent",
     "ReleaseKind",
     "ReleaseStatus",
+    "RevertMethod",
+    "RollbackPlan",
+    "Stage",
+    "TemplateKind",
+    "TickableBy",
     "Train",
+    "TrainRollbackDefaults",
 ]

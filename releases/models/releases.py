@@ -59,6 +59,14 @@ class Release(TimeStampedModel):
     finished_at = models.DateTimeField(
         null=True, blank=True, help_text="When it was rolled back or cancelled."
     )
+    is_critical = models.BooleanField(
+        default=False,
+        help_text="Database migrations, infrastructure changes, or hard to roll back.",
+    )
+    critical_reason = models.CharField(max_length=300, blank=True)
+    rehearsal_at = models.DateTimeField(null=True, blank=True, help_text="When it is rehearsed.")
+    # Bumped by every tick, so open pages can ask "anything new?" for the price of one row.
+    checklist_revision = models.PositiveIntegerField(default=0)
 
     class Meta:
         ordering = ["-cut_at", "-id"]
@@ -96,6 +104,10 @@ class ReleaseEvent(models.Model):
         CAPTAIN = "captain", "Captain assigned"
         DEPLOYMENT = "deployment", "Deployment recorded"
         NOTE = "note", "Note"
+        CHECKLIST = "checklist", "Checklist"
+        GATE_OVERRIDE = "gate_override", "Gate overridden"
+        ROLLBACK_PLAN = "rollback_plan", "Rollback plan"
+        CRITICAL = "critical", "Critical release"
 
     release = models.ForeignKey(Release, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=16, choices=Kind.choices)

@@ -51,6 +51,18 @@ class Train(TimeStampedModel):
         default=EmptyDeparturePolicy.DEPART_EMPTY,
     )
     is_paused = models.BooleanField(default=False)
+    checklist_template = models.ForeignKey(
+        "releases.ChecklistTemplate",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="trains",
+        help_text="Each release gets a copy of it at cut.",
+    )
+    requires_rollback_plan = models.BooleanField(
+        default=False,
+        help_text="A release cannot be approved before its rollback plan is complete.",
+    )
     # Slots at or before this instant have been dealt with (cut, skipped or recorded as missed).
     handled_through = models.DateTimeField()
     created_by = models.ForeignKey(

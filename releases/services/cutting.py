@@ -31,6 +31,7 @@ from releases.models import (
 )
 from releases.permissions import require_manager
 from releases.selectors import blackouts_for_teams
+from releases.services.rollback import prepare_release
 from releases.timetable import next_version, zone
 
 logger = logging.getLogger(__name__)
@@ -139,6 +140,7 @@ def _create_release(
         cut_at=now,
         target_at=departs_at + timedelta(hours=train.release_lead_hours),
     )
+    prepare_release(release, train)
     waiting = ChangeItem.objects.filter(train=train, release__isnull=True)
     boarded = waiting.filter(is_ready=True).update(release=release, updated_at=now)
     left_behind = list(waiting.filter(is_ready=False).values_list("title", flat=True))

@@ -7,9 +7,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
-from releases.models import Release, ReleaseEvent, ReleaseStatus
+from releases.models import GateOverride, Release, ReleaseEvent, ReleaseStatus
 from releases.models.releases import NEEDS_CAPTAIN_OR_MANAGER, TRANSITIONS
 from releases.permissions import is_manager, require_manager, require_member
+from releases.services.checklists import can_override_gates, gate_blockers
 
 
 def can_transition(user: User, release: Release, to_status: str) -> bool:
@@ -28,8 +29,11 @@ def release_transition(
     release: Release,
     to_status: str,
     note: str = "",
+    override_reason: str = "",
     now: datetime | None = None,
 ) -> Release:
+    """Move a release on. Gates (open required checklist items, an incomplete rollback plan the
+    train requires) refuse the move unless a manager overrides them with a written reason."""
     now = now or timezone.now()
     require_member(actor, release.train.team_id)
     # Lock and re-read: two people pressing buttons at once must not both win.
@@ -54,6 +58,33 @@ def release_transition(
         )
     if to_status == ReleaseStatus.CANCELLED and not note.strip():
         raise ValidationError({"note": ["Say why the release is cancelled."]})
+    blockers = gate_blockers(release, to_status)
+    override_reason = override_reason.strip()
+    if blockers and not override_reason:
+        label = ReleaseStatus(to_status).label.lower()
+        raise ValidationError(
+            {"to": [f"The release cannot move to {label} while these are open: "
+                    + "; ".join(blockers) + "."]}
+        )  # fmt: skip
+    if blockers:
+        if not can_override_gates(actor, release):
+            raise PermissionDenied("Only a manager of this team can override a release gate.")
+        GateOverride.objects.create(
+            release=release,
+            to_status=to_status,
+            reason=override_reason,
+            open_items=blockers,
+            actor=actor,
+            created_at=now,
+        )
+        ReleaseEvent.objects.create(
+            release=release,
+            kind=ReleaseEvent.Kind.GATE_OVERRIDE,
+            actor=actor,
+            note=f"Moved on with open items ({'; '.join(blockers)}): {override_reason}",
+            data={"open_items": blockers, "to": to_status},
+            created_at=now,
+        )
     from_status = release.status
     release.status = to_status
     changed = ["status", "updated_at"]

@@ -18,6 +18,7 @@ from releases.models import (
     Train,
 )
 from releases.permissions import require_manager
+from releases.services.checklists import default_template
 from releases.timetable import Timetable, TimetableError
 
 
@@ -81,7 +82,12 @@ def train_create(
     require_manager(actor, team.pk, action="create trains")
     _validate_timetable(fields, now)
     # Slots before the train existed are not "missed": cutting starts from now.
-    train = Train(team=team, handled_through=now, created_by=actor)
+    train = Train(
+        team=team,
+        handled_through=now,
+        created_by=actor,
+        checklist_template=default_template(team.pk),
+    )
     _apply(train, fields)
     _validate_unique_in_team(train)
     train.full_clean()

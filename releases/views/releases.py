@@ -21,6 +21,8 @@ from releases.forms import CaptainForm, TransitionForm, timetable_in_words
 from releases.models import Release, ReleaseStatus
 from releases.permissions import is_manager, require_manager
 from releases.services import lifecycle
+from releases.views.checklists import checklist_context
+from releases.views.rollback import rollback_context
 
 TEMPLATE = "releases/release_detail.html"
 S = ReleaseStatus
@@ -96,6 +98,8 @@ def _context(request: HttpRequest, release: Release, **extra) -> dict:
             if can_manage
             else None
         ),
+        **checklist_context(request, release),
+        **rollback_context(request, release),
         "events": list(release.events.all()),
         "changes": list(release.changes.all()),
         "deployments": list(release.deployments.all()),

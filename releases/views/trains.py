@@ -39,6 +39,7 @@ from releases.permissions import MANAGING_ROLES, is_manager, require_manager
 from releases.services import changes as change_services
 from releases.services import cutting
 from releases.services import trains as train_services
+from releases.views.checklist_templates import train_release_settings_context
 
 LIST_TEMPLATE = "releases/train_list.html"
 FORM_TEMPLATE = "releases/train_form.html"
@@ -278,6 +279,7 @@ def _train_context(request: HttpRequest, train: Train, **extra) -> dict:
         "viewer_tz": _viewer_tz(),
         **_departures_context(train, can_manage),
         **_waiting_context(train, can_manage),
+        **train_release_settings_context(request, train),
         **extra,
     }
 

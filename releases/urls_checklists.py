@@ -1,0 +1,3 @@
+"""Ticking a release's checklist (the release page's checklist panel)."""
+
+urlpatterns = []

@@ -1,0 +1,3 @@
+"""Rollback plans, critical releases and their rehearsal; the printable release sheet."""
+
+urlpatterns = []

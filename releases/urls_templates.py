@@ -1,0 +1,3 @@
+"""Checklist templates of a team, and a train's release settings."""
+
+urlpatterns = []
