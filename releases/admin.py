@@ -4,12 +4,20 @@ from releases.models import (
     BlackoutPeriod,
     CalendarFeedToken,
     ChangeItem,
+    ChecklistItem,
+    ChecklistTemplate,
+    ChecklistTemplateItem,
     DepartureException,
     DepartureLog,
     Deployment,
+    FailureMode,
+    GateOverride,
+    RehearsalRole,
     Release,
     ReleaseEvent,
+    RollbackPlan,
     Train,
+    TrainRollbackDefaults,
 )
 
 
@@ -50,6 +58,7 @@ class ReleaseAdmin(admin.ModelAdmin):
     readonly_fields = ("status", "slot", "cut_at", "released_at", "finished_at")
     date_hierarchy = "cut_at"
     inlines = [ReleaseEventInline]
+    list_select_related = ("train", "captain")
 
 
 @admin.register(ReleaseEvent)
@@ -103,3 +112,68 @@ class DepartureExceptionAdmin(admin.ModelAdmin):
 class CalendarFeedTokenAdmin(admin.ModelAdmin):
     list_display = ("user", "created_at", "last_used_at")
     exclude = ("key",)
+
+
+class ChecklistTemplateItemInline(admin.TabularInline):
+    model = ChecklistTemplateItem
+    extra = 0
+    fields = ("stage", "position", "text", "help_text", "is_required", "tickable_by")
+
+
+@admin.register(ChecklistTemplate)
+class ChecklistTemplateAdmin(admin.ModelAdmin):
+    list_display = ("name", "team", "kind", "updated_at")
+    list_filter = ("team", "kind")
+    search_fields = ("name", "team__name")
+    inlines = [ChecklistTemplateItemInline]
+
+
+@admin.register(ChecklistItem)
+class ChecklistItemAdmin(admin.ModelAdmin):
+    """A release's own copy. Ticks go through the release page so they reach the timeline."""
+
+    list_display = ("text", "release", "stage", "is_required", "ticked_at", "ticked_by")
+    list_filter = ("stage", "is_required", "is_rehearsal")
+    search_fields = ("text", "release__version", "release__train__name")
+    list_select_related = ("release__train", "ticked_by")
+    readonly_fields = ("ticked_at", "ticked_by")
+
+
+@admin.register(RollbackPlan)
+class RollbackPlanAdmin(admin.ModelAdmin):
+    list_display = ("release", "revert_method", "revert_minutes", "rehearsed_on", "updated_at")
+    list_filter = ("revert_method",)
+    search_fields = ("release__version", "release__train__name")
+    list_select_related = ("release__train",)
+
+
+@admin.register(TrainRollbackDefaults)
+class TrainRollbackDefaultsAdmin(admin.ModelAdmin):
+    list_display = ("train", "revert_method", "revert_minutes", "updated_at")
+    list_select_related = ("train",)
+
+
+@admin.register(FailureMode)
+class FailureModeAdmin(admin.ModelAdmin):
+    list_display = ("description", "release", "created_by", "created_at")
+    search_fields = ("description", "release__version")
+
+
+@admin.register(RehearsalRole)
+class RehearsalRoleAdmin(admin.ModelAdmin):
+    list_display = ("role", "person", "release")
+    search_fields = ("role", "release__version")
+
+
+@admin.register(GateOverride)
+class GateOverrideAdmin(admin.ModelAdmin):
+    list_display = ("release", "to_status", "actor", "created_at")
+    readonly_fields = ("release", "to_status", "reason", "open_items", "actor", "created_at")
+
+
+@admin.register(ChecklistTemplateItem)
+class ChecklistTemplateItemAdmin(admin.ModelAdmin):
+    list_display = ("text", "template", "stage", "position", "is_required", "tickable_by")
+    list_filter = ("stage", "is_required", "template__team")
+    search_fields = ("text", "template__name")
+    list_select_related = ("template",)

@@ -9,11 +9,25 @@ from datetime import date, datetime, timedelta
 from django.utils import timezone
 
 from accounts.models import Role, Team, User
-from releases.models import BlackoutPeriod, Release, ReleaseKind, ReleaseStatus, Train
+from releases.models import (
+    BlackoutPeriod,
+    Release,
+    ReleaseKind,
+    ReleaseStatus,
+    RevertMethod,
+    Train,
+)
 from releases.services.changes import change_item_add, change_item_set_ready, deployment_record
 from releases.services.checklists import GATED_STAGES, checklist_tick
-from releases.services.cutting import cut_due_trains
+from releases.services.cutting import cut_due_trains, train_cut_now
 from releases.services.lifecycle import release_assign_captain, release_transition
+from releases.services.rollback import (
+    RollbackAnswersInput,
+    failure_mode_add,
+    rehearsal_schedule,
+    release_set_critical,
+    train_rollback_defaults_update,
+)
 from releases.services.trains import TrainFields, departure_postpone, departure_skip, train_create
 from releases.timetable import preset_rrule
 
@@ -64,12 +78,57 @@ def seed_releases(*, now: datetime | None = None) -> list[Train]:
             ),
             now=start,
         )
+        train_rollback_defaults_update(
+            actor=_manager(team),
+            train=train,
+            answers=RollbackAnswersInput(
+                detection=f"Error rate and p95 latency on https://grafana.example.com/d/{train.slug}\n"
+                "Pager alerts in #ops-alerts",
+                revert_method=RevertMethod.REDEPLOY_PREVIOUS,
+                revert_minutes=10,
+                data_impact="No irreversible migrations by default; list any here.",
+            ),
+            requires_plan=team_slug == "checkout",
+        )
         created.append(train)
     if not created:
         return []
     _replay_history(created, start, now, rng)
     _upcoming_exceptions(created, now)
+    _todays_release(created, now)
     return created
+
+
+def _todays_release(trains: list[Train], now: datetime) -> None:
+    """The demo captain has a release in flight today, half-way through its checklist."""
+    train = next((t for t in trains if t.team.slug == "checkout"), None)
+    if train is None:
+        return
+    captain = User.objects.filter(username="captain").first()
+    manager = _manager(train.team)
+    release = train_cut_now(
+        actor=manager, train=train, now=now - timedelta(hours=3),
+        note="Today's release: the payment SDK upgrade could not wait for Thursday.",
+    )  # fmt: skip
+    if captain is not None:
+        release = release_assign_captain(
+            actor=manager, release=release, captain=captain, now=now - timedelta(hours=3)
+        )
+    release = release_transition(
+        actor=manager, release=release, to_status="stabilizing", now=now - timedelta(hours=2)
+    )
+    for item in release.checklist_items.filter(stage="before_cut").select_related("release__train"):
+        checklist_tick(actor=manager, item=item, ticked=True, now=now - timedelta(hours=2))
+    release = release_set_critical(
+        actor=manager, release=release, critical=True, now=now - timedelta(hours=2),
+        reason="Migrates the orders table to the new payment provider's ids.",
+    )  # fmt: skip
+    failure_mode_add(
+        actor=manager, release=release,
+        description="The orders migration runs longer than the maintenance window",
+        response="Stop it; the migration is batched and resumable.",
+    )  # fmt: skip
+    rehearsal_schedule(actor=manager, release=release, at=now + timedelta(hours=2))
 
 
 def _replay_history(trains: list[Train], start: datetime, now: datetime, rng: random.Random):

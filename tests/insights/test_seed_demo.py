@@ -61,3 +61,17 @@ def test_seed_demo_gives_every_demo_team_trains_with_months_of_history():
     newest = Release.objects.order_by("-cut_at").first()
     assert (newest.cut_at - oldest.cut_at).days >= 90
     assert Release.objects.filter(captain__isnull=False).count() == Release.objects.count()
+
+
+def test_the_demo_captain_has_a_release_in_flight_today_with_its_checklist_half_done():
+    call_command("seed_demo")
+    release = Release.objects.get(captain__username="captain", status="stabilizing")
+    items = release.checklist_items.all()
+    assert items.filter(ticked_at__isnull=False).exists()
+    assert items.filter(ticked_at__isnull=True, is_required=True).exists()
+    assert release.is_critical and release.rehearsal_at and release.failure_modes.exists()
+    assert release.rollback_plan.is_complete
+    # History walked through its gates the way people do: by ticking, not by overriding.
+    released = Release.objects.filter(status="released").first()
+    assert not released.checklist_items.filter(stage="before_approval", ticked_at=None).exists()
+    assert not Release.objects.filter(gate_overrides__isnull=False).exists()
