@@ -6,11 +6,13 @@ turns into its release in place (and keeps its iCalendar UID). Target and releas
 release page and in the feed's description. The future shows departures projected from the
 timetables (skips, postponements and blackouts applied) from now up to PROJECTION_HORIZON ahead;
 the past shows releases and the departures that did not leave (skipped, blackout, missed).
-Code freezes run from `freeze_lead_hours` before a departure until the departure.
+Code freezes run from `freeze_lead_hours` before a departure until the departure. A critical
+release's rehearsal sits at its `rehearsal_at`, as an entry of its own linking to the release.
 
 A range costs the same few queries however much history it holds: the viewer's trains (once per
-page), then releases (with train, team and captain), departure exceptions, blackouts and
-unmet departures, one query each. Nothing here writes.
+page), then releases (with train, team and captain; the same query brings the critical releases
+rehearsed in the range), departure exceptions, blackouts and unmet departures, one query each.
+Nothing here writes.
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ from releases.models import (
     DepartureLog,
     DepartureOutcome,
     Release,
+    ReleaseStatus,
     Train,
 )
 from releases.selectors import next_departures, trains_for_user
@@ -63,6 +66,7 @@ class EntryKind:
     DEPARTURE = "departure"  # projected from the timetable
     UNMET = "unmet"  # a past departure that did not leave: skipped, blackout, missed
     FREEZE = "freeze"  # a code freeze starts (agenda only; month and week shade it)
+    REHEARSAL = "rehearsal"  # a critical release is rehearsed
 
 
 # Badge class and text for departures that are not releases (yet): text always, colour second.
@@ -72,6 +76,8 @@ DEPARTURE_BADGES = {
     DepartureState.SKIPPED: ("neutral", "Skipped"),
     DepartureState.BLACKOUT: ("neutral", "Blackout"),
 }
+# A rehearsal's badge says why there is one; its label says what it is.
+REHEARSAL_BADGE = ("critical", "Critical")
 UNMET_BADGES = {
     DepartureOutcome.SKIPPED: ("neutral", "Skipped"),
     DepartureOutcome.SKIPPED_EMPTY: ("neutral", "Skipped: empty"),
@@ -102,6 +108,8 @@ class Entry:
     @property
     def label(self) -> str:
         """The train, and the version once there is a release; the badge says what happens."""
+        if self.kind == EntryKind.REHEARSAL:
+            return f"Rehearsal: {self.train.name} {self.release.version}"
         if self.release is not None:
             return f"{self.train.name} {self.release.version}"
         return self.train.name
@@ -111,8 +119,15 @@ class Entry:
         return self.departure is not None and self.departure.departs
 
     @property
+    def is_rehearsal(self) -> bool:
+        return self.kind == EntryKind.REHEARSAL
+
+    @property
     def is_muted(self) -> bool:
-        """A departure that does not (or did not) leave: shown struck through."""
+        """A departure that does not (or did not) leave, or the rehearsal of a release that was
+        cancelled: shown struck through."""
+        if self.kind == EntryKind.REHEARSAL:
+            return self.release.status == ReleaseStatus.CANCELLED
         return self.kind == EntryKind.UNMET or (
             self.kind == EntryKind.DEPARTURE and not self.departs
         )
@@ -128,6 +143,8 @@ class Entry:
     @property
     def uid_key(self) -> str:
         """What makes the iCalendar UID: a scheduled release shares its departure's."""
+        if self.kind == EntryKind.REHEARSAL:
+            return f"rehearsal-{self.release.pk}"
         if self.release is not None and self.release.slot is None:
             return f"release-{self.release.pk}"
         slot = self.release.slot if self.release is not None else self._slot
@@ -207,6 +224,8 @@ def calendar_range(
         .filter(
             Q(cut_at__gte=start, cut_at__lt=reach)
             | Q(cut_at__isnull=True, target_at__gte=start, target_at__lt=reach)
+            # Rehearsals ride the same query: a critical release rehearsed in the range.
+            | Q(is_critical=True, rehearsal_at__gte=start, rehearsal_at__lt=end)
         )
         .select_related("train__team", "captain")
     )
@@ -240,6 +259,10 @@ def calendar_range(
         train = by_id[release.train_id]
         if release.slot is not None:
             taken.add((release.train_id, release.slot))
+        if _rehearsed_within(release, start, end):
+            entries.append(_rehearsal_entry(release, train, tz))
+        if at is None or not start <= at < reach:
+            continue  # here only for its rehearsal
         if release.cut_at is not None and release.slot is not None:
             freezes.append(
                 Freeze(
@@ -317,6 +340,26 @@ def calendar_range(
         freezes=[f for f in freezes if f.overlaps(start, end)],
         blackouts=[b for b in blackouts if b.starts_on < end_day and b.ends_on >= start_day],
         projected_until=projected_until,
+    )
+
+
+def _rehearsed_within(release: Release, start: datetime, end: datetime) -> bool:
+    at = release.rehearsal_at
+    return release.is_critical and at is not None and start <= at < end
+
+
+def _rehearsal_entry(release: Release, train: Train, tz: tzinfo) -> Entry:
+    badge_class, badge_label = REHEARSAL_BADGE
+    return Entry(
+        EntryKind.REHEARSAL,
+        release.rehearsal_at,
+        timezone.localtime(release.rehearsal_at, tz),
+        train,
+        release.get_absolute_url(),
+        badge_class,
+        badge_label,
+        release=release,
+        note=release.critical_reason,
     )
 
 

@@ -459,6 +459,23 @@ class TransitionForm(forms.Form):
     note = forms.CharField(
         max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
+    # A manager's "Override and approve": the move goes ahead with required work still open,
+    # and the reason is recorded with what was open (services.lifecycle.release_transition).
+    override = forms.BooleanField(required=False)
+    override_reason = forms.CharField(
+        label="Why move on with these open?",
+        max_length=2000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+    def clean(self):
+        data = super().clean()
+        if data.get("override") and not data.get("override_reason", "").strip():
+            self.add_error(
+                "override_reason", "Write down why the release moves on with items still open."
+            )
+        return data
 
 
 class CaptainForm(forms.Form):

@@ -4,9 +4,11 @@ One VEVENT per release and per departure, from FEED_PAST before now to FEED_FUTU
 (releases.calendar has the window and where things sit). UIDs never change: a scheduled departure
 is `departure-<train id>-<slot key>@<host>` while projected and after it is cut (its release takes
 the UID over, so a subscribed calendar updates that event in place); ad-hoc and hotfix releases are
-`release-<id>@<host>`, the host taken from SITE_URL. Times carry the train's own timezone (TZID
-with its VTIMEZONE), so 14:00 Europe/Berlin stays 14:00 on both sides of a DST change. Skipped
-and blacked-out departures stay in the feed as STATUS:CANCELLED, which calendar apps show or hide.
+`release-<id>@<host>`, the host taken from SITE_URL; the rehearsal of a critical release is
+`rehearsal-<release id>@<host>`, so moving the rehearsal moves the event. Times carry the
+train's own timezone (TZID with its VTIMEZONE), so 14:00 Europe/Berlin stays 14:00 on both sides
+of a DST change. Skipped and blacked-out departures stay in the feed as STATUS:CANCELLED, which
+calendar apps show or hide.
 """
 
 from collections.abc import Iterable
@@ -113,6 +115,8 @@ def _event(entry: Entry, *, host: str, site_url: str, now: datetime) -> Event:
 def _summary(entry: Entry) -> str:
     name = entry.train.name
     release = entry.release
+    if entry.kind == EntryKind.REHEARSAL:
+        return entry.label + (" (cancelled release)" if entry.is_muted else "")
     if release is not None:
         kind = f" ({release.get_kind_display().lower()})" if release.kind != "scheduled" else ""
         return f"{name} {release.version}{kind} — {release.get_status_display().lower()}"
@@ -138,7 +142,13 @@ def _when(moment: datetime | None, tz) -> str:
 def _details(entry: Entry, tz) -> list[str]:
     lines = []
     release = entry.release
-    if release is not None:
+    if entry.kind == EntryKind.REHEARSAL:
+        lines.append(f"Rehearsal of a critical release: {release.critical_reason}")
+        lines.append(f"Release status: {release.get_status_display()}")
+        if release.captain is not None:
+            lines.append(f"Captain: {release.captain.display_name}")
+        lines.append(f"Target release: {_when(release.target_at, tz)}")
+    elif release is not None:
         lines.append(f"Status: {release.get_status_display()}")
         if release.kind != ReleaseKind.SCHEDULED:
             lines.append(f"Kind: {release.get_kind_display()}")

@@ -21,7 +21,7 @@ from releases.forms import CaptainForm, TransitionForm, timetable_in_words
 from releases.models import Release, ReleaseStatus
 from releases.permissions import is_manager, require_manager
 from releases.services import lifecycle
-from releases.views.checklists import checklist_context
+from releases.views.checklists import checklist_context, gates_context
 from releases.views.rollback import rollback_context
 
 TEMPLATE = "releases/release_detail.html"
@@ -98,6 +98,7 @@ def _context(request: HttpRequest, release: Release, **extra) -> dict:
             if can_manage
             else None
         ),
+        **gates_context(request, release, [(action.to, action.label) for action in forward]),
         **checklist_context(request, release),
         **rollback_context(request, release),
         "events": list(release.events.all()),
@@ -138,21 +139,58 @@ def release_transition(request: HttpRequest, pk: int) -> HttpResponse:
     release = _release_or_404(request.user, pk)
     form = TransitionForm(request.POST)
     if not form.is_valid():
+        if "to" not in form.errors:
+            errors = [error for field in form.errors.values() for error in field]
+            return _transition_refused(request, release, form, errors)
         return _refused(request, pk, "Choose a status for the release to move to.", status=400)
     to_status = form.cleaned_data["to"]
     try:
-        release = lifecycle.release_transition(
+        moved = lifecycle.release_transition(
             actor=request.user,
             release=release,
             to_status=to_status,
             note=form.cleaned_data["note"],
+            override_reason=form.cleaned_data["override_reason"],
         )
     except ValidationError as exc:
-        return _refused(request, pk, " ".join(exc.messages), status=400)
+        if to_status not in release.allowed_next():
+            # The page was out of date: reload it, with the message on top.
+            return _refused(request, pk, " ".join(exc.messages), status=400)
+        # A move the page offered was refused (open items, a missing reason): say so next to
+        # the form that asked for it.
+        return _transition_refused(request, release, form, exc.messages)
     except PermissionDenied as exc:
         message = str(exc) or "You may not move this release."
         return _refused(request, pk, message, status=403)
-    return _done(request, pk, f"{release} is {release.get_status_display().lower()}.")
+    response = _done(request, pk, f"{moved} is {moved.get_status_display().lower()}.")
+    if request.htmx:
+        # The checklist panel reloads itself: what may be ticked, and whether it polls, changed.
+        response["HX-Trigger"] = "releaseChanged"
+    return response
+
+
+def _transition_refused(
+    request: HttpRequest, release: Release, form: TransitionForm, errors
+) -> TemplateResponse:
+    """Nothing was written: the card again, the errors next to the form that was sent."""
+    to_status = form["to"].value()
+    if form["override"].value():
+        kind = "override"
+    elif to_status in DESTRUCTIVE:
+        kind = to_status
+    else:
+        kind = "forward"
+    context = _context(
+        request,
+        release,
+        transition_errors=errors,
+        transition_kind=kind,
+        transition_to=to_status,
+        transition_note=form["note"].value() or "",
+        transition_reason=form["override_reason"].value() or "",
+    )
+    template = page_or_partial(request, TEMPLATE, "main")
+    return TemplateResponse(request, template, context, status=400)
 
 
 @require_POST

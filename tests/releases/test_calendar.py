@@ -383,8 +383,9 @@ def test_the_calendar_and_the_feed_reset_need_a_login(client):
 
 
 def test_the_month_view_query_count_does_not_grow_with_history(client, frozen, manager, train):
-    """Five or sixty releases in the month: the same queries (releases in one, with train,
-    team and captain; exceptions, blackouts and unmet departures one each)."""
+    """Five or sixty releases in the month, every fifth critical with its rehearsal: the same
+    queries (releases and rehearsals in one, with train, team and captain; exceptions,
+    blackouts and unmet departures one each)."""
     captains = [MembershipFactory(team=train.team).user for _ in range(3)]
     BlackoutPeriod.objects.create(
         team=train.team, starts_on=date(2026, 3, 30), ends_on=date(2026, 3, 31), reason="Hold"
@@ -394,13 +395,18 @@ def test_the_month_view_query_count_does_not_grow_with_history(client, frozen, m
 
     def add_releases(count, offset):
         for n in range(count):
+            cut_at = datetime(2026, 3, 1, 8, tzinfo=UTC) + timedelta(hours=9 * (offset + n))
+            critical = n % 5 == 0
             ReleaseFactory(
                 train=train,
                 kind="adhoc",
                 version=f"{offset + n}.0.0",
-                cut_at=datetime(2026, 3, 1, 8, tzinfo=UTC) + timedelta(hours=9 * (offset + n)),
+                cut_at=cut_at,
                 captain=captains[n % 3],
                 status=ReleaseStatus.RELEASED,
+                is_critical=critical,
+                critical_reason="Migration" if critical else "",
+                rehearsal_at=cut_at - timedelta(hours=20) if critical else None,
             )
 
     def queries():
@@ -413,7 +419,8 @@ def test_the_month_view_query_count_does_not_grow_with_history(client, frozen, m
     few, chips_few = queries()
     add_releases(55, 5)
     many, chips_many = queries()
-    assert chips_many - chips_few == 55
+    assert chips_many - chips_few == 55 + 11  # and eleven rehearsals
+    assert html(client.get("/calendar/?date=2026-03-01")).count("cal-chip--rehearsal") == 12
     assert many == few, "the month view's queries must not grow with the number of releases"
     assert few <= 10  # session, user, trains, releases, unmet, exceptions, blackouts, feed
 
