@@ -21,6 +21,13 @@ def role_in_team(user: User, team_id: int) -> str | None:
     """The viewer's role in a team, or None for outsiders (who then see nothing of it)."""
     if not getattr(user, "is_authenticated", False):
         return None
-    return (
-        Membership.objects.filter(user=user, team_id=team_id).values_list("role", flat=True).first()
-    )
+    # A page asks several times (panels, gates, forms); like Django's _perm_cache, remember the
+    # answer on this user object, which lives for one request.
+    roles = user.__dict__.setdefault("_team_role_cache", {})
+    if team_id not in roles:
+        roles[team_id] = (
+            Membership.objects.filter(user=user, team_id=team_id)
+            .values_list("role", flat=True)
+            .first()
+        )
+    return roles[team_id]

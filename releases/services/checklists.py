@@ -141,6 +141,10 @@ def template_item_update(
     tickable_by: str = TickableBy.MEMBER,
 ) -> ChecklistTemplateItem:
     require_manager(actor, item.template.team_id, action="edit checklists")
+    if stage != item.stage:
+        # An item moved to another stage goes to the end of it, as a new one would.
+        last = item.template.items.aggregate(last=Max("position"))["last"] or 0
+        item.position = last + 1
     item.text, item.stage, item.help_text = text.strip(), stage, help_text.strip()
     item.is_required, item.tickable_by = is_required, tickable_by
     item.full_clean()

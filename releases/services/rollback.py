@@ -5,6 +5,7 @@ from datetime import date, datetime
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from accounts.models import User
@@ -24,6 +25,14 @@ from releases.permissions import is_manager, require_manager, require_member
 from releases.services.checklists import checklist_snapshot, default_template
 
 FINISHED = (ReleaseStatus.CANCELLED, ReleaseStatus.ROLLED_BACK)
+
+
+def _require_unfinished(release: Release, what: str) -> None:
+    """A cancelled or rolled-back release is a record: its plan and rehearsal stay as they were."""
+    if release.status in FINISHED:
+        raise ValidationError(
+            f"{release} is {release.get_status_display().lower()}; {what} is kept as it was."
+        )
 
 
 @dataclass
@@ -66,8 +75,7 @@ def rollback_plan_update(
 ) -> RollbackPlan:
     now = now or timezone.now()
     require_member(actor, release.train.team_id)
-    if release.status in FINISHED:
-        raise ValidationError("This release is finished; its rollback plan is kept as it was.")
+    _require_unfinished(release, "its rollback plan")
     plan, _ = RollbackPlan.objects.select_for_update().get_or_create(release=release)
     _copy_answers(plan, answers)
     if plan.revert_minutes is not None and plan.revert_minutes > 24 * 60:
@@ -93,6 +101,7 @@ def rollback_rehearsed(
 ) -> RollbackPlan:
     now = now or timezone.now()
     require_member(actor, release.train.team_id)
+    _require_unfinished(release, "its rollback plan")
     if on > timezone.localdate(now):
         raise ValidationError({"rehearsed_on": ["A rehearsal cannot be in the future."]})
     plan, _ = RollbackPlan.objects.select_for_update().get_or_create(release=release)
@@ -159,6 +168,9 @@ def release_set_critical(
         )
     elif not critical:
         release.checklist_items.filter(is_rehearsal=True, ticked_at__isnull=True).delete()
+    if critical != was_critical:
+        # Pollers compare revisions: others' pages pick up the added or removed items.
+        Release.objects.filter(pk=release.pk).update(checklist_revision=F("checklist_revision") + 1)
     ReleaseEvent.objects.create(
         release=release,
         kind=ReleaseEvent.Kind.CRITICAL,
@@ -175,6 +187,7 @@ def rehearsal_schedule(
 ) -> Release:
     now = now or timezone.now()
     _require_captain_or_manager(actor, release, "schedule the rehearsal")
+    _require_unfinished(release, "its rehearsal")
     if not release.is_critical:
         raise ValidationError("Mark the release critical before scheduling a rehearsal.")
     if at is not None and release.target_at and at > release.target_at:
@@ -196,6 +209,7 @@ def failure_mode_add(
     *, actor: User, release: Release, description: str, response: str = ""
 ) -> FailureMode:
     require_member(actor, release.train.team_id)
+    _require_unfinished(release, "its list of failure modes")
     mode = FailureMode(
         release=release,
         description=description.strip(),
@@ -210,6 +224,7 @@ def failure_mode_add(
 @transaction.atomic
 def failure_mode_remove(*, actor: User, mode: FailureMode) -> None:
     require_member(actor, mode.release.train.team_id)
+    _require_unfinished(mode.release, "its list of failure modes")
     mode.delete()
 
 
@@ -218,6 +233,7 @@ def rehearsal_role_assign(
     *, actor: User, release: Release, role: str, person: User
 ) -> RehearsalRole:
     _require_captain_or_manager(actor, release, "assign rehearsal roles")
+    _require_unfinished(release, "who does what")
     if not person.memberships.filter(team_id=release.train.team_id).exists():
         raise ValidationError({"person": ["Choose a member of the train's team."]})
     role = role.strip()
@@ -232,4 +248,5 @@ def rehearsal_role_assign(
 @transaction.atomic
 def rehearsal_role_remove(*, actor: User, assignment: RehearsalRole) -> None:
     _require_captain_or_manager(actor, assignment.release, "assign rehearsal roles")
+    _require_unfinished(assignment.release, "who does what")
     assignment.delete()

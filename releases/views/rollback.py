@@ -379,7 +379,10 @@ def failure_mode_remove(request: HttpRequest, pk: int, mode_id: int) -> HttpResp
     release = _release_or_404(request, pk)
     mode = get_object_or_404(FailureMode, pk=mode_id, release=release)
     mode.release = release
-    rollback.failure_mode_remove(actor=request.user, mode=mode)
+    try:
+        rollback.failure_mode_remove(actor=request.user, mode=mode)
+    except ValidationError as refusal:
+        return _refused(request, release, refusal)
     return _saved(request, pk, CRITICAL, f"Removed “{mode}”.")
 
 
@@ -414,7 +417,10 @@ def rehearsal_role_remove(request: HttpRequest, pk: int, role_id: int) -> HttpRe
         RehearsalRole.objects.select_related("person"), pk=role_id, release=release
     )
     assignment.release = release
-    rollback.rehearsal_role_remove(actor=request.user, assignment=assignment)
+    try:
+        rollback.rehearsal_role_remove(actor=request.user, assignment=assignment)
+    except ValidationError as refusal:
+        return _refused(request, release, refusal)
     return _saved(request, pk, CRITICAL, f"Removed the role “{assignment.role}”.")
 
 

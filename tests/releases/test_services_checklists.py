@@ -8,6 +8,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, connections
 from django.test.utils import CaptureQueriesContext
 
+from accounts.models import User
 from releases.models import (
     ChecklistItem,
     ChecklistTemplate,
@@ -144,6 +145,14 @@ def test_each_cut_snapshots_the_template_and_later_edits_never_reach_it(manager,
     assert "Renamed" in texts and "Brand new" in texts
 
 
+def test_an_item_moved_to_another_stage_goes_to_the_end_of_it(manager, team):
+    template = default_template(team.pk)
+    first = template.items.filter(stage="before_cut").order_by("position").first()
+    template_item_update(actor=manager, item=first, text=first.text, stage="after_release")
+    last = template.items.filter(stage="after_release").order_by("position").last()
+    assert last.pk == first.pk
+
+
 def test_a_release_starts_from_its_trains_default_rollback_plan(manager, team):
     from releases.services.rollback import train_rollback_defaults_update
 
@@ -244,8 +253,9 @@ def test_a_tick_costs_the_same_queries_however_long_the_checklist(release, engin
         item = ChecklistItem.objects.select_related("release__train").filter(
             release=rel, tickable_by="member", ticked_at=None
         )[0]
+        actor = User.objects.get(pk=engineer.pk)  # as fresh as request.user
         with CaptureQueriesContext(connection) as ctx:
-            checklist_tick(actor=engineer, item=item, ticked=True, now=NOW)
+            checklist_tick(actor=actor, item=item, ticked=True, now=NOW)
         return len(ctx.captured_queries)
 
     short = queries_for_one_tick(release)

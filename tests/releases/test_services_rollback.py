@@ -13,6 +13,7 @@ from releases.services.rollback import (
     failure_mode_add,
     failure_mode_remove,
     rehearsal_role_assign,
+    rehearsal_role_remove,
     rehearsal_schedule,
     release_set_critical,
     rollback_plan_update,
@@ -106,7 +107,7 @@ def test_outsiders_cannot_touch_the_plan_and_finished_releases_keep_theirs(relea
         rollback_plan_update(actor=outsider, release=release, answers=RollbackAnswersInput())
     release.status = "rolled_back"
     release.save()
-    with pytest.raises(ValidationError, match="finished"):
+    with pytest.raises(ValidationError, match="is rolled back; its rollback plan is kept"):
         rollback_plan_update(actor=engineer, release=release, answers=RollbackAnswersInput())
 
 
@@ -182,3 +183,26 @@ def test_failure_modes_and_the_rehearsal_date(release, engineer, manager):
         rehearsal_schedule(actor=manager, release=release, at=release.target_at + timedelta(1))
     release = rehearsal_schedule(actor=manager, release=release, at=NOW + timedelta(hours=3))
     assert release.rehearsal_at == NOW + timedelta(hours=3)
+
+
+def test_a_finished_release_keeps_its_rehearsal_as_it_was(release, engineer, manager):
+    release = release_set_critical(actor=manager, release=release, critical=True, reason="Infra")
+    mode = failure_mode_add(actor=engineer, release=release, description="Locks the table")
+    role = rehearsal_role_assign(actor=manager, release=release, role="Watches", person=engineer)
+    release.status = "cancelled"
+    release.save()
+    mode.release = role.release = release
+    refusals = [
+        lambda: failure_mode_add(actor=engineer, release=release, description="Another"),
+        lambda: failure_mode_remove(actor=engineer, mode=mode),
+        lambda: rehearsal_role_assign(actor=manager, release=release, role="Calls", person=manager),
+        lambda: rehearsal_role_remove(actor=manager, assignment=role),
+        lambda: rehearsal_schedule(actor=manager, release=release, at=NOW + timedelta(hours=3)),
+        lambda: rollback_rehearsed(actor=engineer, release=release, on=NOW.date(), now=NOW),
+    ]
+    for refused in refusals:
+        with pytest.raises(ValidationError, match=r"is cancelled; .* is kept as it was"):
+            refused()
+    assert list(FailureMode.objects.values_list("pk", flat=True)) == [mode.pk]
+    assert list(RehearsalRole.objects.values_list("pk", flat=True)) == [role.pk]
+    assert RollbackPlan.objects.get(release=release).rehearsed_on is None

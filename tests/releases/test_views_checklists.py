@@ -11,6 +11,7 @@ from django.urls import reverse
 from releases.models import ChecklistItem, GateOverride, ReleaseEvent, ReleaseStatus
 from releases.services.checklists import checklist_snapshot, checklist_tick, default_template
 from releases.services.lifecycle import release_transition
+from releases.services.rollback import release_set_critical
 from tests.accounts.factories import MembershipFactory, TeamFactory, UserFactory
 from tests.releases.factories import ReleaseFactory, TrainFactory
 
@@ -383,6 +384,18 @@ def test_a_poll_after_a_tick_answers_with_the_panel(client, engineer, dana, rele
     assert "?since=1&amp;status=stabilizing" in html  # the next poll asks from here
     assert "Ticked by Dana Diaz" in html
     assert '<div id="checklist-overall" hx-swap-oob="innerHTML">' in html
+    assert client.get(poll_url(release), **HTMX).status_code == 204
+
+
+def test_a_poll_after_the_release_became_critical_shows_the_rehearsal_items(
+    client, engineer, manager, release
+):
+    client.force_login(engineer)
+    url = poll_url(release)
+    release_set_critical(actor=manager, release=release, critical=True, reason="Drops a table")
+    response = client.get(url, **HTMX)
+    assert response.status_code == 200
+    assert "Migration rehearsed on a copy of production data" in response.content.decode()
     assert client.get(poll_url(release), **HTMX).status_code == 204
 
 

@@ -6,6 +6,8 @@ import zoneinfo
 from datetime import timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -295,7 +297,7 @@ def test_a_finished_release_shows_its_plan_read_only_and_refuses_changes(client,
 
     response = client.post(url("rollback_plan", release), plan_data())
     assert response.status_code == 409
-    assert "This release is finished; its rollback plan is kept as it was." in (
+    assert f"{release} is cancelled; its rollback plan is kept as it was." in (
         response.content.decode()
     )
     response = client.post(url("rollback_plan", release), plan_data(), **HTMX)
@@ -453,6 +455,22 @@ def test_failure_modes_are_added_and_removed_by_anyone_in_the_team(client, engin
     assert not FailureMode.objects.filter(pk=mode.pk).exists()
 
 
+def test_a_cancelled_release_keeps_its_failure_modes_and_roles(client, captain, critical):
+    mode = failure_mode_add(actor=captain, release=critical, description="Locks orders")
+    role = rehearsal_role_assign(actor=captain, release=critical, role="Watches", person=captain)
+    critical.status = ReleaseStatus.CANCELLED
+    critical.save()
+    client.force_login(captain)
+    for name, arg in [("failure_mode_remove", mode.pk), ("rehearsal_role_remove", role.pk)]:
+        response = client.post(url(name, critical, arg), **HTMX)
+        assert response.status_code == 409 and response["HX-Refresh"] == "true"
+        response = client.post(url(name, critical, arg))
+        assert response.status_code == 409
+        assert f"{critical} is cancelled;" in response.content.decode()
+    assert FailureMode.objects.filter(pk=mode.pk).exists()
+    assert RehearsalRole.objects.filter(pk=role.pk).exists()
+
+
 def test_a_failure_mode_of_another_release_is_404(client, engineer, critical, train):
     other = ReleaseFactory(train=train, version="4.13.0")
     mode = failure_mode_add(actor=engineer, release=other, description="Other")
@@ -601,3 +619,23 @@ def test_the_print_link_is_on_the_panels(client, engineer, release):
     client.force_login(engineer)
     html = page(client, release)
     assert html.count(f'href="{url("release_print", release)}"') == 1
+
+
+def test_a_critical_release_page_costs_the_same_queries_however_much_it_holds(
+    client, captain, manager, critical
+):
+    def queries_for_the_page():
+        client.force_login(captain)
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get(critical.get_absolute_url()).status_code == 200
+        return len(ctx.captured_queries)
+
+    failure_mode_add(actor=captain, release=critical, description="Locks orders")
+    rehearsal_role_assign(actor=captain, release=critical, role="Watches", person=manager)
+    few = queries_for_the_page()
+    for index in range(15):
+        failure_mode_add(actor=captain, release=critical, description=f"Failure {index}")
+        rehearsal_role_assign(actor=captain, release=critical, role=f"Role {index}", person=captain)
+    checklist_snapshot(critical, default_template(critical.train.team_id))
+    assert queries_for_the_page() == few
+    assert few <= 15
