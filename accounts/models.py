@@ -31,6 +31,9 @@ class User(AbstractUser):
         help_text="Where notifications go. Empty means the account email.",
     )
 
+    # {kind: [channel, ...]} for the kinds a person has changed; the rest use the defaults.
+    notification_settings = models.JSONField(default=dict, blank=True)
+
     @property
     def display_name(self) -> str:
         return self.get_full_name() or self.username

@@ -177,3 +177,5 @@ class ChecklistTemplateItemAdmin(admin.ModelAdmin):
     list_filter = ("stage", "is_required", "template__team")
     search_fields = ("text", "template__name")
     list_select_related = ("template",)
+
+from releases import admin_rotations  # noqa: E402,F401  (registers the rotation and reminder admins)

@@ -14,6 +14,16 @@ from releases.models.checklists import (
     TickableBy,
     TrainRollbackDefaults,
 )
+from releases.models.notifications import (
+    PERSONAL_CHANNELS,
+    Channel,
+    Delivery,
+    DeliveryStatus,
+    Notification,
+    NotificationKind,
+    TeamWebhook,
+    WebhookFormat,
+)
 from releases.models.releases import (
     TRANSITIONS,
     ChangeItem,
@@ -23,6 +33,18 @@ from releases.models.releases import (
     ReleaseEvent,
     ReleaseKind,
     ReleaseStatus,
+)
+from releases.models.rotations import (
+    WEEKDAYS,
+    CaptainCover,
+    Rotation,
+    RotationMember,
+    RotationTurn,
+    SwapRequest,
+    SwapState,
+    TurnLength,
+    TurnSource,
+    Unavailability,
 )
 from releases.models.trains import (
     BlackoutPeriod,
@@ -35,14 +57,20 @@ from releases.models.trains import (
 )
 
 __all__ = [
+    "PERSONAL_CHANNELS",
     "STAGE_ORDER",
     "TRANSITIONS",
+    "WEEKDAYS",
     "BlackoutPeriod",
     "CalendarFeedToken",
+    "CaptainCover",
     "ChangeItem",
+    "Channel",
     "ChecklistItem",
     "ChecklistTemplate",
     "ChecklistTemplateItem",
+    "Delivery",
+    "DeliveryStatus",
     "DepartureException",
     "DepartureLog",
     "DepartureOutcome",
@@ -52,6 +80,8 @@ __all__ = [
     "ExceptionKind",
     "FailureMode",
     "GateOverride",
+    "Notification",
+    "NotificationKind",
     "RehearsalRole",
     "Release",
     "ReleaseEvent",
@@ -59,9 +89,19 @@ __all__ = [
     "ReleaseStatus",
     "RevertMethod",
     "RollbackPlan",
+    "Rotation",
+    "RotationMember",
+    "RotationTurn",
     "Stage",
+    "SwapRequest",
+    "SwapState",
+    "TeamWebhook",
     "TemplateKind",
     "TickableBy",
     "Train",
     "TrainRollbackDefaults",
+    "TurnLength",
+    "TurnSource",
+    "Unavailability",
+    "WebhookFormat",
 ]

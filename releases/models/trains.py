@@ -18,6 +18,10 @@ TRAIN_COLOURS = [
 ]  # fmt: skip
 
 
+def default_reminder_hours() -> list[int]:
+    return [24, 1]
+
+
 class Train(TimeStampedModel):
     """A release train: departs on its timetable whatever is ready."""
 
@@ -58,6 +62,19 @@ class Train(TimeStampedModel):
         on_delete=models.SET_NULL,
         related_name="trains",
         help_text="Each release gets a copy of it at cut.",
+    )
+    rotation = models.ForeignKey(
+        "releases.Rotation",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="trains",
+        help_text="Who captains its departures.",
+    )
+    reminder_hours = models.JSONField(
+        default=default_reminder_hours,
+        blank=True,
+        help_text="Remind the captain this many hours before each cut.",
     )
     requires_rollback_plan = models.BooleanField(
         default=False,
