@@ -178,4 +178,5 @@ class ChecklistTemplateItemAdmin(admin.ModelAdmin):
     search_fields = ("text", "template__name")
     list_select_related = ("template",)
 
+
 from releases import admin_rotations  # noqa: E402,F401  (registers the rotation and reminder admins)

@@ -123,8 +123,16 @@ class RotationTurn(models.Model):
     class Meta:
         ordering = ["rotation", "starts_at"]
         constraints = [
+            # Week-based turns are keyed by their start, per-departure turns by their departure.
             models.UniqueConstraint(
-                fields=["rotation", "starts_at"], name="rotation_turn_unique_start"
+                fields=["rotation", "starts_at"],
+                condition=Q(slot__isnull=True),
+                name="rotation_turn_unique_start",
+            ),
+            models.UniqueConstraint(
+                fields=["rotation", "train", "slot"],
+                condition=Q(slot__isnull=False),
+                name="rotation_turn_unique_departure",
             ),
             models.CheckConstraint(
                 condition=Q(ends_at__gt=F("starts_at")), name="rotation_turn_ends_after_start"
