@@ -23,6 +23,17 @@ app.conf.beat_schedule = {
         # A tick that waited longer than a minute is superseded by the next one.
         "options": {"expires": 55},
     },
+    "send-due-reminders": {
+        "task": "releases.tasks.send_due_reminders_task",
+        "schedule": EVERY_MINUTE,
+        "options": {"expires": 55},
+    },
+    # Turns are planned months ahead; hourly keeps the horizon moving and is cheap.
+    "plan-rotations": {
+        "task": "releases.tasks.plan_rotations_task",
+        "schedule": crontab(minute=7),
+        "options": {"expires": 55 * 60},
+    },
 }
 
 

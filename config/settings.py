@@ -166,6 +166,8 @@ DEFAULT_FROM_EMAIL = env.str(
     "DEFAULT_FROM_EMAIL", default="Stationmaster <stationmaster@localhost>"
 )
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# Seconds a team webhook may take to answer before the delivery counts as failed (and is retried).
+WEBHOOK_TIMEOUT = env.float("WEBHOOK_TIMEOUT", default=5)
 
 # Security. Safe defaults; the TLS-dependent ones are switched on by environment.
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)

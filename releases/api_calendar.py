@@ -44,7 +44,12 @@ one VEVENT per release and per projected departure, from 30 days ago to 180 days
 UIDs are stable: a scheduled departure is `departure-<train id>-<slot>@<host>` before and after
 it is cut, so a subscribed calendar updates the event in place; ad-hoc and hotfix releases are
 `release-<id>@<host>`. Times carry the train's timezone (TZID with VTIMEZONE). Skipped and
-blacked-out departures are `STATUS:CANCELLED`.
+blacked-out departures are `STATUS:CANCELLED`. Departures and releases name their captain in the
+description (a projected departure's from its train's captain rotation).
+
+The token's owner also gets their own captain duties: one event per rotation turn they hold,
+"Release captain: <rotation>" from the turn's start to its end, UID `turn-<id>@<host>`, with the
+handoff note left for the turn in the description. Nobody else's duties are included.
 
 Filter with `team` (a team slug) and `train` (a train id). Needs a token with the `calendar` or
 the `read` scope. People can also subscribe through the private URL on their calendar page.

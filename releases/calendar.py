@@ -11,8 +11,10 @@ release's rehearsal sits at its `rehearsal_at`, as an entry of its own linking t
 
 A range costs the same few queries however much history it holds: the viewer's trains (once per
 page), then releases (with train, team and captain; the same query brings the critical releases
-rehearsed in the range), departure exceptions, blackouts and unmet departures, one query each.
-Nothing here writes.
+rehearsed in the range), departure exceptions, blackouts and unmet departures, one query each,
+and when a train has a captain rotation one more for the turns of every projected departure.
+A projected departure shows the captain of its rotation turn; a release shows its own captain
+(set from the turn at the cut, changed by hand or by a swap since). Nothing here writes.
 """
 
 from __future__ import annotations
@@ -45,9 +47,11 @@ from releases.models import (
     DepartureOutcome,
     Release,
     ReleaseStatus,
+    RotationTurn,
     Train,
 )
 from releases.selectors import next_departures, trains_for_user
+from releases.selectors_duties import turns_for_departures
 
 VIEWS = ("month", "week", "agenda")
 # Upcoming departures are projected this far ahead of now (the issue asks for at least 90 days).
@@ -104,6 +108,7 @@ class Entry:
     release: Release | None = None
     departure: Departure | None = None
     note: str = ""  # why a departure is skipped, postponed or did not leave
+    turn: RotationTurn | None = None  # a projected departure's turn in its train's rotation
 
     @property
     def label(self) -> str:
@@ -138,7 +143,15 @@ class Entry:
 
     @property
     def captain(self) -> User | None:
-        return self.release.captain if self.release is not None else None
+        """A release's own captain; a projected departure's comes from its rotation turn."""
+        if self.release is not None:
+            return self.release.captain
+        return self.turn.captain if self.turn is not None else None
+
+    @property
+    def captainless(self) -> bool:
+        """A departure its rotation has nobody eligible for: worth a warning, not a blank."""
+        return self.release is None and self.turn is not None and self.turn.captain is None
 
     @property
     def uid_key(self) -> str:
@@ -300,6 +313,7 @@ def calendar_range(
                 note=log.note,
             )
         )
+    shown: list[Departure] = []
     if project_from < project_to:
         for train in trains:
             if train.is_paused:
@@ -313,26 +327,35 @@ def calendar_range(
             ):
                 if (train.pk, departure.slot) in taken:
                     continue
-                url = departure_url(train.pk, departure.slot)
                 if departure.departs:
                     freezes.append(
-                        Freeze(train, departure.freeze_starts_at, departure.departs_at, url)
-                    )
-                if departure.departs_at < end:
-                    badge_class, badge_label = DEPARTURE_BADGES[departure.state]
-                    entries.append(
-                        Entry(
-                            EntryKind.DEPARTURE,
-                            departure.departs_at,
-                            timezone.localtime(departure.departs_at, tz),
+                        Freeze(
                             train,
-                            url,
-                            badge_class,
-                            badge_label,
-                            departure=departure,
-                            note=departure.reason,
+                            departure.freeze_starts_at,
+                            departure.departs_at,
+                            departure_url(train.pk, departure.slot),
                         )
                     )
+                if departure.departs_at < end:
+                    shown.append(departure)
+    # One query for the captains of every departure shown, whatever their number.
+    turns = turns_for_departures((d.train, d.slot) for d in shown if d.departs)
+    for departure in shown:
+        badge_class, badge_label = DEPARTURE_BADGES[departure.state]
+        entries.append(
+            Entry(
+                EntryKind.DEPARTURE,
+                departure.departs_at,
+                timezone.localtime(departure.departs_at, tz),
+                departure.train,
+                departure_url(departure.train.pk, departure.slot),
+                badge_class,
+                badge_label,
+                departure=departure,
+                note=departure.reason,
+                turn=turns.get((departure.train.pk, departure.slot)),
+            )
+        )
     entries.sort(key=lambda e: (e.at, e.train.name))
     start_day, end_day = timezone.localtime(start, tz).date(), timezone.localtime(end, tz).date()
     return RangeData(
@@ -637,6 +660,7 @@ class DepartureInfo:
     waiting: list[ChangeItem]
     next_departure: Departure | None
     is_future: bool  # not yet departed (nor recorded as skipped, missed or blacked out)
+    turn: RotationTurn | None = None  # who captains it by the train's rotation
 
     @property
     def is_next(self) -> bool:
@@ -705,6 +729,7 @@ def departure_for_user(user: User, *, train_id: int, key: str, now: datetime) ->
         if upcoming
         else []
     )
+    turns = turns_for_departures([(train, slot)] if upcoming and departure.departs else [])
     return DepartureInfo(
         train=train,
         departure=departure,
@@ -713,4 +738,5 @@ def departure_for_user(user: User, *, train_id: int, key: str, now: datetime) ->
         waiting=waiting,
         next_departure=following[0] if following else None,
         is_future=upcoming,
+        turn=turns.get((train.pk, slot)),
     )

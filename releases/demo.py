@@ -4,7 +4,7 @@ Idempotent: trains that exist already are left as they are.
 """
 
 import random
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 
 from django.utils import timezone
 
@@ -15,8 +15,12 @@ from releases.models import (
     ReleaseKind,
     ReleaseStatus,
     RevertMethod,
+    Rotation,
+    RotationTurn,
     Train,
+    TurnLength,
 )
+from releases.rotations import WeekSchedule
 from releases.services.changes import change_item_add, change_item_set_ready, deployment_record
 from releases.services.checklists import GATED_STAGES, checklist_tick
 from releases.services.cutting import cut_due_trains, train_cut_now
@@ -27,6 +31,12 @@ from releases.services.rollback import (
     rehearsal_schedule,
     release_set_critical,
     train_rollback_defaults_update,
+)
+from releases.services.rotations import (
+    handoff_note_write,
+    rotation_create,
+    rotation_plan_turns,
+    unavailability_add,
 )
 from releases.services.trains import TrainFields, departure_postpone, departure_skip, train_create
 from releases.timetable import preset_rrule
@@ -91,12 +101,82 @@ def seed_releases(*, now: datetime | None = None) -> list[Train]:
             requires_plan=team_slug == "checkout",
         )
         created.append(train)
+    # Rotations planned from the start of the history give the replayed departures captains.
+    rotations = seed_rotations(now=now, plan_from=start if created else now)
     if not created:
         return []
     _replay_history(created, start, now, rng)
     _upcoming_exceptions(created, now)
     _todays_release(created, now)
+    for rotation in rotations:
+        rotation_plan_turns(rotation, now=now)
+    _rotation_life(now)
     return created
+
+
+DEMO_ROTATIONS = [
+    # team slug, name, turn length, weeks, handoff weekday and time, timezone
+    ("checkout", "Checkout captains", TurnLength.WEEKS, 1, 0, time(10, 0), "Europe/Berlin"),
+    ("platform", "Platform captains", TurnLength.PER_DEPARTURE, 1, 0, time(10, 0), "UTC"),
+    ("mobile", "Mobile captains", TurnLength.WEEKS, 2, 0, time(9, 0), "America/New_York"),
+]
+
+
+def seed_rotations(*, now: datetime, plan_from: datetime) -> list[Rotation]:
+    """Every demo train without a rotation gets its team's, made of the team's members.
+
+    Turns are planned from `plan_from` (the start of the demo history, so that replayed
+    departures have captains); the checkout order puts the demo captain on duty at `now`.
+    """
+    created = []
+    for slug, name, length, weeks, weekday, at, tz in DEMO_ROTATIONS:
+        team = Team.objects.get(slug=slug)
+        names = [n for s, n, *_ in DEMO_TRAINS if s == slug]
+        trains = list(team.trains.filter(name__in=names, rotation=None))
+        if not trains or team.rotations.filter(name=name).exists():
+            continue
+        # The site admin is a team member for the admin pages, not a release captain.
+        memberships = team.memberships.select_related("user").order_by("user__id")
+        people = [m.user for m in memberships if not m.user.is_staff]
+        # A turn already runs at `plan_from`, so the first replayed departures have a captain.
+        starts_on = (plan_from - timedelta(weeks=weeks)).date()
+        if slug == "checkout":  # the demo captain is on duty today
+            schedule = WeekSchedule(tz, weekday, at, starts_on, weeks)
+            turns = max(schedule.index_at_or_before(now), 0)
+            people.sort(key=lambda user: user.username != "captain")
+            shift = turns % len(people)
+            people = people[len(people) - shift :] + people[: len(people) - shift]
+        rotation = rotation_create(
+            actor=_manager(team), team=team, name=name, timezone=tz, turn_length=length,
+            weeks=weeks, handoff_weekday=weekday, handoff_time=at, starts_on=starts_on,
+            member_ids=[p.pk for p in people], train_ids=[t.pk for t in trains], now=plan_from,
+        )  # fmt: skip
+        created.append(rotation)
+    return created
+
+
+def _rotation_life(now: datetime) -> None:
+    """Someone is out of office soon, and today's captain left a note for the next one."""
+    alice = User.objects.filter(username="alice").first()
+    if alice is not None:
+        unavailability_add(
+            actor=alice, user=alice, starts_at=now + timedelta(days=14),
+            ends_at=now + timedelta(days=21), reason="Holiday", now=now,
+        )  # fmt: skip
+    rotation = Rotation.objects.filter(team__slug="checkout", name="Checkout captains").first()
+    upcoming = RotationTurn.objects.filter(rotation=rotation, starts_at__gt=now).first()
+    if upcoming is None:
+        return
+    current = RotationTurn.objects.filter(
+        rotation=rotation, starts_at__lte=now, ends_at__gt=now, captain__isnull=False
+    ).first()
+    author = current.captain if current else _manager(rotation.team)
+    handoff_note_write(
+        actor=author, turn=upcoming, now=now,
+        text="Today's release carries the payment SDK upgrade and the orders migration; its "
+        "rehearsal is booked. Keep the new-cart flag at 10% until checkout error rates have "
+        "stayed flat for a day.",
+    )  # fmt: skip
 
 
 def _todays_release(trains: list[Train], now: datetime) -> None:
@@ -155,9 +235,10 @@ def _replay_history(trains: list[Train], start: datetime, now: datetime, rng: ra
 def _live_through(release: Release, members: list[User], now: datetime, rng: random.Random):
     manager = _manager(release.train.team)
     at = release.cut_at
-    release = release_assign_captain(
-        actor=manager, release=release, captain=rng.choice(members), now=at
-    )
+    if release.captain is None:  # the rotation had nobody for this departure
+        release = release_assign_captain(
+            actor=manager, release=release, captain=rng.choice(members), now=at
+        )
     path = ["stabilizing", "approved", "deploying", "released"]
     fate = rng.random()
     for step, status in enumerate(path, start=1):

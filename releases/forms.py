@@ -227,6 +227,14 @@ class TrainForm(forms.Form):
         widget=forms.RadioSelect,
     )
 
+    reminder_hours = forms.CharField(
+        label="Remind the captain (hours before the cut)",
+        initial="24, 1",
+        required=False,
+        max_length=40,
+        help_text="Comma-separated, e.g. 24, 1. Empty for no departure reminders.",
+    )
+
     def __init__(self, *args, teams=None, now: datetime | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.now = now or timezone.now()
@@ -246,6 +254,7 @@ class TrainForm(forms.Form):
                 "empty_departure",
             )
         }  # fmt: skip
+        initial["reminder_hours"] = ", ".join(str(hour) for hour in train.reminder_hours)
         shape = rule_shape(train.rrule)
         if shape is not None and (shape.preset == "weekdays" or len(shape.weekdays) == 1):
             initial.update(
@@ -257,6 +266,13 @@ class TrainForm(forms.Form):
         else:
             initial.update(schedule=CUSTOM, rrule=train.rrule)
         return initial
+
+    def clean_reminder_hours(self) -> list[int]:
+        text = self.cleaned_data["reminder_hours"]
+        try:
+            return [int(part) for part in re.split(r"[,\s]+", text.strip()) if part]
+        except ValueError:
+            raise forms.ValidationError("Whole hours separated by commas, e.g. 24, 1.") from None
 
     def clean_initial_version(self):
         version = self.cleaned_data["initial_version"].strip() or "1.0.0"
@@ -305,6 +321,7 @@ class TrainForm(forms.Form):
             version_scheme=data["version_scheme"],
             initial_version=data["initial_version"],
             empty_departure=data["empty_departure"],
+            reminder_hours=data["reminder_hours"],
         )
 
     def preview(self, count: int = PREVIEW_COUNT) -> TimetablePreview:

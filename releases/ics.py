@@ -8,7 +8,14 @@ the UID over, so a subscribed calendar updates that event in place); ad-hoc and 
 `rehearsal-<release id>@<host>`, so moving the rehearsal moves the event. Times carry the
 train's own timezone (TZID with its VTIMEZONE), so 14:00 Europe/Berlin stays 14:00 on both sides
 of a DST change. Skipped and blacked-out departures stay in the feed as STATUS:CANCELLED, which
-calendar apps show or hide.
+calendar apps show or hide. Departures and releases name their captain (a projected departure's
+from its rotation turn).
+
+The feed's owner also gets their own captain duties: one VEVENT per rotation turn they hold in
+the window, "Release captain: <rotation>" from the turn's start to its end in the rotation's
+timezone, UID `turn-<turn id>@<host>` (a turn keeps its row when it is replanned, so a swap or a
+moved handoff updates the event in place, or drops it from the feed of whoever gave it away), with
+the handoff note left for it in the description. Nobody else's duties are ever in a feed.
 """
 
 from collections.abc import Iterable
@@ -31,7 +38,8 @@ from releases.calendar import (
     resolve_filter,
 )
 from releases.departures import DepartureState
-from releases.models import ReleaseKind, ReleaseStatus
+from releases.models import ReleaseKind, ReleaseStatus, RotationTurn
+from releases.selectors_duties import duties_for_feed
 from releases.timetable import zone
 
 EVENT_LENGTH = timedelta(minutes=30)
@@ -53,12 +61,31 @@ def calendar_ics_for_user(
         name = f"{trains[0].name} releases · Stationmaster"
     elif team and trains:
         name = f"{trains[0].team.name} releases · Stationmaster"
-    return build_calendar(calendar_feed_entries(trains, now=now), now=now, name=name)
+    # The owner's own duties, narrowed like the trains (a train filter that matched nothing,
+    # such as another team's train with a team filter, leaves no duties either).
+    duties = (
+        duties_for_feed(
+            user,
+            since=now - FEED_PAST,
+            until=now + FEED_FUTURE,
+            team=team,
+            train=trains[0] if train is not None else None,
+        )
+        if trains or train is None
+        else []
+    )
+    return build_calendar(calendar_feed_entries(trains, now=now), now=now, name=name, duties=duties)
 
 
 def build_calendar(
-    entries: Iterable[Entry], *, now: datetime, name: str, site_url: str | None = None
+    entries: Iterable[Entry],
+    *,
+    now: datetime,
+    name: str,
+    site_url: str | None = None,
+    duties: Iterable[RotationTurn] = (),
 ) -> bytes:
+    """`entries` as VEVENTs, and `duties`: turns of the feed's owner, one VEVENT each."""
     site_url = (site_url or settings.SITE_URL).rstrip("/")
     host = urlsplit(site_url).hostname or "stationmaster"
     calendar = Calendar()
@@ -67,13 +94,15 @@ def build_calendar(
     calendar.add("calscale", "GREGORIAN")
     calendar.add("method", "PUBLISH")
     calendar.add("x-wr-calname", name)
-    calendar.add("x-wr-caldesc", "Train departures and releases, from Stationmaster.")
+    calendar.add("x-wr-caldesc", "Train departures and releases, and your captain duties.")
     # How often subscribers should fetch again (RFC 7986, and the de-facto Outlook property).
     calendar.add("refresh-interval", timedelta(hours=1), parameters={"VALUE": "DURATION"})
     calendar.add("x-published-ttl", "PT1H")
     for entry in entries:
         if entry.kind != EntryKind.FREEZE:
             calendar.add_component(_event(entry, host=host, site_url=site_url, now=now))
+    for turn in duties:
+        calendar.add_component(_duty_event(turn, host=host, site_url=site_url, now=now))
     # A year either side of the window: every transition a client may need, and no more.
     first_date = (now - FEED_PAST - timedelta(days=366)).date()
     last_date = (now + FEED_FUTURE + timedelta(days=366)).date()
@@ -174,7 +203,55 @@ def _details(entry: Entry, tz) -> list[str]:
         if departure.departs:
             lines.append(f"Code freeze from: {_when(departure.freeze_starts_at, tz)}")
             lines.append(f"Target release: {_when(departure.target_at, tz)}")
+        if entry.turn is not None:
+            lines += _turn_captain(entry.turn)
     lines.append(f"Train: {entry.train.name} ({entry.train.team.name})")
+    return lines
+
+
+def _turn_captain(turn: RotationTurn) -> list[str]:
+    if turn.captain is not None:
+        lines = [f"Captain: {turn.captain.display_name} (rotation “{turn.rotation.name}”)"]
+    else:
+        lines = [f"Captain: nobody in the rotation “{turn.rotation.name}” is eligible"]
+    return lines + ([f"Why: {turn.reason}"] if turn.reason else [])
+
+
+# --- the owner's own duties --------------------------------------------------------------------
+
+
+def _duty_event(turn: RotationTurn, *, host: str, site_url: str, now: datetime) -> Event:
+    rotation = turn.rotation
+    tz = zone(rotation.timezone)
+    url = site_url + rotation.get_absolute_url()
+    event = Event()
+    event.add("uid", f"turn-{turn.pk}@{host}")
+    event.add("dtstamp", now)
+    event.add("dtstart", turn.starts_at.astimezone(tz))
+    event.add("dtend", turn.ends_at.astimezone(tz))
+    event.add("summary", f"Release captain: {rotation.name}")
+    event.add("description", "\n".join([*_duty_details(turn, tz), "", url]))
+    event.add("url", url)
+    event.add("categories", [rotation.team.name, "Release captain"])
+    event.add("status", "CONFIRMED")
+    # A duty spans days or weeks: shown alongside meetings, not blocking them.
+    event.add("transp", "TRANSPARENT")
+    if turn.handoff_note_at is not None:
+        event.add("last-modified", turn.handoff_note_at)
+    return event
+
+
+def _duty_details(turn: RotationTurn, tz) -> list[str]:
+    lines = [f"You are release captain for “{turn.rotation.name}” ({turn.rotation.team.name})."]
+    lines.append(f"From {_when(turn.starts_at, tz)} until {_when(turn.ends_at, tz)}")
+    if turn.train is not None and turn.slot is not None:
+        lines.append(f"For the departure of {turn.train.name} at {_when(turn.slot, tz)}")
+    if turn.reason:
+        lines.append(f"Why you: {turn.reason}")
+    if turn.handoff_note:
+        by = turn.handoff_note_by.display_name if turn.handoff_note_by else "the previous captain"
+        lines += ["", f"Handoff note from {by} ({_when(turn.handoff_note_at, tz)}):"]
+        lines.append(turn.handoff_note)
     return lines
 
 

@@ -130,6 +130,10 @@ class TrainCreateIn(Schema):
         description="When nothing is ready at departure time: depart_empty (a release without "
         "changes) or skip (no release); either way it is recorded.",
     )
+    reminder_hours: list[int] = Field(
+        default_factory=lambda: [24, 1],
+        description="Remind the departure's captain this many hours before each cut (up to 5).",
+    )
 
 
 class TrainUpdateIn(Schema):
@@ -153,6 +157,7 @@ class TrainUpdateIn(Schema):
     version_scheme: VersionSchemeName = None
     initial_version: str = Field(None, max_length=32)
     empty_departure: EmptyDeparture = None
+    reminder_hours: list[int] = None
 
 
 class TrainOut(Schema):
@@ -170,6 +175,7 @@ class TrainOut(Schema):
     version_scheme: VersionSchemeName
     initial_version: str
     empty_departure: EmptyDeparture
+    reminder_hours: list[int]
     is_paused: bool = Field(description="Change it on the train's page.")
     next_departures: list[datetime] = Field(
         description="Read-only. The next 5 departures that really leave (skips, postponements "
@@ -196,6 +202,7 @@ class TrainOut(Schema):
             version_scheme=train.version_scheme,
             initial_version=train.initial_version,
             empty_departure=train.empty_departure,
+            reminder_hours=train.reminder_hours,
             is_paused=train.is_paused,
             next_departures=[d.departs_at.astimezone(tz) for d in departures],
         )

@@ -1,9 +1,21 @@
 """Reads about rotations: who captains a departure, who is captain now and next."""
 
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.db.models import Prefetch, QuerySet
 
 from accounts.models import User
-from releases.models import RotationTurn, Train, TurnLength
+from releases.models import (
+    Rotation,
+    RotationMember,
+    RotationTurn,
+    SwapRequest,
+    SwapState,
+    Train,
+    TurnLength,
+    TurnSource,
+)
 
 
 def turn_for_departure(train: Train, slot: datetime) -> RotationTurn | None:
@@ -23,3 +35,102 @@ def turn_for_departure(train: Train, slot: datetime) -> RotationTurn | None:
 def captain_for_departure(train: Train, slot: datetime) -> User | None:
     turn = turn_for_departure(train, slot)
     return turn.captain if turn else None
+
+
+def rotations_for_user(user: User) -> QuerySet[Rotation]:
+    """The rotations of the viewer's teams, with team, members (in order) and trains."""
+    return (
+        Rotation.objects.filter(team__memberships__user=user)
+        .select_related("team")
+        .prefetch_related(
+            Prefetch(
+                "members",
+                queryset=RotationMember.objects.select_related("user").order_by("position"),
+            ),
+            Prefetch("trains", queryset=Train.objects.order_by("name")),
+        )
+    )
+
+
+def _turns() -> QuerySet[RotationTurn]:
+    return RotationTurn.objects.select_related(
+        "rotation", "rotation__team", "train", "member", "captain", "handoff_note_by"
+    )
+
+
+@dataclass(frozen=True)
+class RotationOverview:
+    rotation: Rotation
+    current: RotationTurn | None
+    upcoming: list[RotationTurn] = field(default_factory=list)
+
+
+def rotation_overview(rotation: Rotation, *, now: datetime, count: int = 8) -> RotationOverview:
+    """Who is captain now (for per-departure rotations: of the next departure), and the next
+    `count` turns. Two queries."""
+    turns = _turns().filter(rotation=rotation)
+    if rotation.turn_length == TurnLength.PER_DEPARTURE:
+        ahead = list(turns.filter(slot__gt=now).order_by("slot", "train__name")[: count + 1])
+    else:
+        ahead = list(turns.filter(ends_at__gt=now).order_by("starts_at")[: count + 1])
+    if ahead and (ahead[0].slot is not None or ahead[0].starts_at <= now):
+        return RotationOverview(rotation, ahead[0], ahead[1:])
+    return RotationOverview(rotation, None, ahead[:count])
+
+
+def turns_for_user(user: User, *, since: datetime, until: datetime) -> QuerySet[RotationTurn]:
+    """The turns the viewer holds that overlap [since, until), in their teams."""
+    return (
+        _turns()
+        .filter(captain=user, rotation__team__memberships__user=user)
+        .filter(starts_at__lt=until, ends_at__gt=since)
+        .order_by("starts_at", "ends_at")
+    )
+
+
+def next_duty_for_user(user: User, *, now: datetime) -> RotationTurn | None:
+    """The viewer's current turn, or the next one."""
+    return (
+        _turns()
+        .filter(captain=user, rotation__team__memberships__user=user, ends_at__gt=now)
+        .order_by("starts_at", "ends_at")
+        .first()
+    )
+
+
+def handoff_for_user(user: User, *, now: datetime) -> RotationTurn | None:
+    """The viewer's next turn that the outgoing captain left a handoff note for."""
+    return (
+        _turns()
+        .filter(captain=user, rotation__team__memberships__user=user, ends_at__gt=now)
+        .exclude(handoff_note="")
+        .order_by("starts_at", "ends_at")
+        .first()
+    )
+
+
+def rotation_warnings(
+    rotation: Rotation, *, now: datetime, days: int = 14
+) -> QuerySet[RotationTurn]:
+    """Turns in the next `days` that nobody is eligible to hold."""
+    return (
+        _turns()
+        .filter(rotation=rotation, source=TurnSource.NOBODY, ends_at__gt=now)
+        .filter(starts_at__lt=now + timedelta(days=days))
+        .order_by("starts_at", "ends_at")
+    )
+
+
+def open_swaps_for_user(user: User, *, now: datetime) -> QuerySet[SwapRequest]:
+    """Open swaps in the viewer's teams that someone else offered, for turns still to come."""
+    return (
+        SwapRequest.objects.filter(
+            state=SwapState.OPEN,
+            turn__rotation__team__memberships__user=user,
+            turn__starts_at__gt=now,
+        )
+        .exclude(offered_by=user)
+        .select_related("turn", "turn__rotation", "turn__rotation__team", "turn__train")
+        .select_related("offered_by")
+        .order_by("turn__starts_at")
+    )

@@ -1,7 +1,9 @@
 from releases import (
     urls_calendar,
     urls_checklists,
+    urls_notifications,
     urls_rollback,
+    urls_rotations,
     urls_templates,
     urls_trains,
 )
@@ -13,6 +15,8 @@ urlpatterns = [
     *urls_trains.urlpatterns,
     *urls_calendar.urlpatterns,
     *urls_checklists.urlpatterns,
+    *urls_rotations.urlpatterns,
     *urls_rollback.urlpatterns,
+    *urls_notifications.urlpatterns,
     *urls_templates.urlpatterns,
 ]

@@ -20,7 +20,11 @@ def require(condition: bool, reason: str, *, strict_env: str = "REQUIRE_SERVICES
 
 
 @pytest.fixture(autouse=True)
-def _fast_and_self_contained(settings):
+def _fast_and_self_contained(request, settings, monkeypatch):
+    # Reminders enqueue deliveries for a worker; no test leaves them in a real broker's queue.
+    # Tests about enqueueing (marked `enqueue`) watch or run the task themselves.
+    if not request.node.get_closest_marker("enqueue"):
+        monkeypatch.setattr("releases.services.notifications._enqueue", lambda *a, **kw: None)
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     # Tests render pages without running collectstatic first.
     settings.STORAGES = {

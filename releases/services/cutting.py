@@ -31,6 +31,7 @@ from releases.models import (
 )
 from releases.permissions import require_manager
 from releases.selectors import blackouts_for_teams
+from releases.selectors_rotations import turn_for_departure
 from releases.services.rollback import prepare_release
 from releases.timetable import next_version, zone
 
@@ -126,10 +127,13 @@ def _create_release(
     train: Train, *, kind: str, slot, now: datetime, departs_at: datetime, actor=None, note=""
 ) -> Release:
     local_day = now.astimezone(zone(train.timezone)).date()
+    # A scheduled departure's captain is whoever holds its turn in the train's rotation.
+    turn = turn_for_departure(train, slot) if kind == ReleaseKind.SCHEDULED else None
     release = Release.objects.create(
         train=train,
         kind=kind,
         slot=slot,
+        captain=turn.captain if turn else None,
         version=next_version(
             train.version_scheme,
             _previous_version(train),
@@ -154,6 +158,20 @@ def _create_release(
         data={"boarded": boarded, "left_behind": left_behind},
         created_at=now,
     )
+    if kind == ReleaseKind.SCHEDULED and train.rotation_id:
+        if release.captain is not None:
+            why = f" {turn.reason}." if turn.reason else ""
+            note = f"Captain from rotation “{train.rotation}”: {release.captain.display_name}.{why}"
+        else:
+            why = (turn.reason if turn else "") or "nobody in the rotation holds this departure"
+            note = f"No captain: {why}."
+        ReleaseEvent.objects.create(
+            release=release,
+            kind=ReleaseEvent.Kind.CAPTAIN,
+            note=note,
+            data={"source": turn.source if turn else ""},
+            created_at=now,
+        )
     return release
 
 

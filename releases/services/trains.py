@@ -1,6 +1,6 @@
 """Trains, their timetables and the exceptions that never shift the cadence."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -38,6 +38,19 @@ class TrainFields:
     version_scheme: str = "semver_minor"
     initial_version: str = "1.0.0"
     empty_departure: str = "depart_empty"
+    reminder_hours: list[int] = field(default_factory=lambda: [24, 1])
+
+
+MAX_REMINDER_HOURS = 24 * 14
+
+
+def _validate_reminders(fields: TrainFields) -> None:
+    hours = sorted(set(fields.reminder_hours), reverse=True)
+    if len(hours) > 5 or any(not 1 <= hour <= MAX_REMINDER_HOURS for hour in hours):
+        raise ValidationError(
+            {"reminder_hours": [f"Up to five reminders, each 1 to {MAX_REMINDER_HOURS} hours."]}
+        )
+    fields.reminder_hours = hours
 
 
 def _validate_timetable(fields: TrainFields, now: datetime) -> None:
@@ -81,6 +94,7 @@ def train_create(
     now = now or timezone.now()
     require_manager(actor, team.pk, action="create trains")
     _validate_timetable(fields, now)
+    _validate_reminders(fields)
     # Slots before the train existed are not "missed": cutting starts from now.
     train = Train(
         team=team,
@@ -104,6 +118,7 @@ def train_update(
     require_manager(actor, train.team_id, action="change trains")
     train = Train.objects.select_for_update().get(pk=train.pk)
     _validate_timetable(fields, now)
+    _validate_reminders(fields)
     timetable_changed = (fields.rrule, fields.starts_on, fields.timezone) != (
         train.rrule,
         train.starts_on,

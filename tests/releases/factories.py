@@ -1,8 +1,18 @@
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time
 
 import factory
 
-from releases.models import ChangeItem, Release, ReleaseKind, ReleaseStatus, Train
+from releases.models import (
+    ChangeItem,
+    Release,
+    ReleaseKind,
+    ReleaseStatus,
+    Rotation,
+    RotationMember,
+    Train,
+    TurnLength,
+    Unavailability,
+)
 from tests.accounts.factories import TeamFactory, UserFactory
 
 
@@ -41,3 +51,41 @@ class ChangeItemFactory(factory.django.DjangoModelFactory):
     title = factory.Sequence(lambda n: f"Change {n}")
     author = factory.SubFactory(UserFactory)
     is_ready = True
+
+
+# --- rotations -------------------------------------------------------------------------------
+
+
+class RotationFactory(factory.django.DjangoModelFactory):
+    """Weekly turns handing off on Mondays at 10:00 Berlin time from 2026-01-05."""
+
+    class Meta:
+        model = Rotation
+
+    team = factory.SubFactory(TeamFactory)
+    name = factory.Sequence(lambda n: f"Rotation {n}")
+    timezone = "Europe/Berlin"
+    turn_length = TurnLength.WEEKS
+    weeks = 1
+    handoff_weekday = 0
+    handoff_time = time(10, 0)
+    starts_on = date(2026, 1, 5)
+
+
+class RotationMemberFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = RotationMember
+
+    rotation = factory.SubFactory(RotationFactory)
+    user = factory.SubFactory(UserFactory)
+    position = factory.Sequence(lambda n: n + 1)
+
+
+class UnavailabilityFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Unavailability
+
+    user = factory.SubFactory(UserFactory)
+    starts_at = datetime(2026, 3, 9, tzinfo=UTC)
+    ends_at = datetime(2026, 3, 16, tzinfo=UTC)
+    reason = "Holiday"

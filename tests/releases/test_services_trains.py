@@ -158,3 +158,17 @@ def test_blackouts_team_and_organisation_wide(manager):
     train = TrainFactory(team=team)
     [first] = next_departures(train, count=1, now=NOW)
     assert first.slot == SLOT + timedelta(days=7)  # 6 January is blacked out
+
+
+def test_reminder_hours_are_kept_sorted_and_bad_ones_refused(manager):
+    team = manager.teams.get()
+    train = train_create(
+        actor=manager, team=team, fields=fields(reminder_hours=[1, 24, 24]), now=NOW
+    )
+    assert train.reminder_hours == [24, 1]
+    for bad in ([0], [24 * 15], [1, 2, 3, 4, 5, 6]):
+        with pytest.raises(ValidationError) as error:
+            train_update(actor=manager, train=train, fields=fields(reminder_hours=bad), now=NOW)
+        assert "reminder_hours" in error.value.message_dict
+    train.refresh_from_db()
+    assert train.reminder_hours == [24, 1]

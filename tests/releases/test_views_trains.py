@@ -88,6 +88,7 @@ def form_data(**overrides):
         "version_scheme": "semver_minor",
         "initial_version": "1.0.0",
         "empty_departure": "depart_empty",
+        "reminder_hours": "1, 24",
     }
     return {**data, **overrides}
 
@@ -324,6 +325,7 @@ def test_a_manager_creates_a_train_with_a_preset(client, manager, team):
     assert (train.slug, train.colour, train.timezone) == ("search", "teal", "Europe/Berlin")
     assert train.rrule == "FREQ=WEEKLY;BYDAY=TH;BYHOUR=9;BYMINUTE=30"
     assert train.created_by == manager
+    assert train.reminder_hours == [24, 1]
     html = client.get(response.url).content.decode()
     assert "Search is on the timetable" in html
     assert "Weekly on Thursday at 09:30 Europe/Berlin" in html
@@ -363,6 +365,8 @@ def test_each_preset_and_a_custom_rule_make_the_right_rrule(
         ({"time": ""}, "time", "Choose the time of day"),
         ({"time": "25:99"}, "time", "Enter a valid time"),
         ({"initial_version": "v1"}, "initial_version", "SemVer"),
+        ({"reminder_hours": "soon"}, "reminder_hours", "Whole hours separated by commas"),
+        ({"reminder_hours": "0, 1"}, "reminder_hours", "Up to five reminders"),
     ],
 )
 def test_bad_trains_are_refused_with_400_and_nothing_is_written(
