@@ -36,6 +36,7 @@ from releases.services.rotations import (
     handoff_note_write,
     rotation_create,
     rotation_plan_turns,
+    swap_open,
     unavailability_add,
 )
 from releases.services.trains import TrainFields, departure_postpone, departure_skip, train_create
@@ -177,6 +178,14 @@ def _rotation_life(now: datetime) -> None:
         "rehearsal is booked. Keep the new-cart flag at 10% until checkout error rates have "
         "stayed flat for a day.",
     )  # fmt: skip
+    # A teammate offers a turn: the demo users find it on the dashboard and under the bell.
+    offered = (
+        RotationTurn.objects.filter(rotation=rotation, starts_at__gt=now, captain__username="bob")
+        .order_by("starts_at")
+        .first()
+    )
+    if offered is not None:
+        swap_open(actor=offered.captain, turn=offered, now=now, reason="My sister's wedding")
 
 
 def _todays_release(trains: list[Train], now: datetime) -> None:

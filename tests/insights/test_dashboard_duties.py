@@ -109,7 +109,7 @@ def test_the_captain_on_duty_sees_until_when_and_their_releases(client, casey, t
         train=train, slot=None, kind="adhoc", version="4.11.9", status="released", captain=casey
     )
     html = card(client, casey)
-    assert "You are captain for" in html and "Web captains</a> until" in html
+    assert "You are captain for" in html and "Web captains</a>; you hand off" in html
     assert reltime(MON_16) in html  # relative in the browser, absolute on hover
     assert "Mon 9 Mar, 10:00 – Mon 16 Mar, 10:00 CET" in html  # in the viewer's timezone
     assert f'href="{rotation.get_absolute_url()}"' in html
@@ -148,7 +148,7 @@ def test_a_note_for_a_later_turn_says_which_turn_it_is_for(client, casey, dana, 
     handoff_note_write(actor=dana, turn=later, text="Quiet week.", now=NOW)
     html = card(client, casey)
     assert "You are captain for" in html  # the current turn
-    assert "Handoff note for your turn from " + reltime(MON_23) in html
+    assert "Handoff note for your turn starting " + reltime(MON_23) in html
     assert "Quiet week." in html
 
 

@@ -17,7 +17,7 @@ from tests.accounts.factories import MembershipFactory, TeamFactory
 from tests.conftest import require
 from tests.releases.factories import TrainFactory
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.enqueue]
 
 CUT = datetime(2026, 3, 3, 13, 0, tzinfo=UTC)
 SENDERS = 4
