@@ -32,13 +32,8 @@ from releases.services.rollback import (
     release_set_critical,
     train_rollback_defaults_update,
 )
-from releases.services.rotations import (
-    handoff_note_write,
-    rotation_create,
-    rotation_plan_turns,
-    swap_open,
-    unavailability_add,
-)
+from releases.services.rotation_duty import handoff_note_write, swap_open, unavailability_add
+from releases.services.rotations import rotation_create, rotation_plan_turns
 from releases.services.trains import TrainFields, departure_postpone, departure_skip, train_create
 from releases.timetable import preset_rrule
 

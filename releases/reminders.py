@@ -439,7 +439,7 @@ def swap_taken(swap: SwapRequest, *, now: datetime) -> list:
 
 def _expire_swaps(now: datetime) -> int:
     try:
-        from releases.services.rotations import swaps_expire
+        from releases.services.rotation_duty import swaps_expire
     except ImportError:
         return 0
     return swaps_expire(now)

@@ -17,6 +17,9 @@ from releases.models import (
     TurnSource,
 )
 
+# Turns with nobody eligible are flagged this many days ahead.
+WARNING_DAYS = 14
+
 
 def turn_for_departure(train: Train, slot: datetime) -> RotationTurn | None:
     """The planned turn that captains `train`'s departure at `slot`, if its rotation has one.
@@ -110,7 +113,7 @@ def handoff_for_user(user: User, *, now: datetime) -> RotationTurn | None:
 
 
 def rotation_warnings(
-    rotation: Rotation, *, now: datetime, days: int = 14
+    rotation: Rotation, *, now: datetime, days: int = WARNING_DAYS
 ) -> QuerySet[RotationTurn]:
     """Turns in the next `days` that nobody is eligible to hold."""
     return (

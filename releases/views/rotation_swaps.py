@@ -29,7 +29,7 @@ from releases.forms_rotations import (
 )
 from releases.models import CaptainCover, RotationTurn, SwapRequest, Unavailability
 from releases.permissions import MANAGING_ROLES, is_manager
-from releases.services import rotations as rotation_services
+from releases.services import rotation_duty as duty_services
 from releases.views.rotations import (
     PageForms,
     attempt,
@@ -88,7 +88,7 @@ def swap_offer(request: HttpRequest, pk: int, turn_pk: int) -> HttpResponse:
     if form.is_valid():
         swap, refusal = attempt(
             form,
-            lambda: rotation_services.swap_open(
+            lambda: duty_services.swap_open(
                 actor=request.user, turn=turn, reason=form.cleaned_data["reason"]
             ),
         )
@@ -105,7 +105,7 @@ def swap_offer(request: HttpRequest, pk: int, turn_pk: int) -> HttpResponse:
 def swap_take(request: HttpRequest, pk: int, swap_pk: int) -> HttpResponse:
     rotation = rotation_or_404(request.user, pk)
     swap = _swap_or_404(rotation, swap_pk)
-    _, refusal = attempt(None, lambda: rotation_services.swap_take(actor=request.user, swap=swap))
+    _, refusal = attempt(None, lambda: duty_services.swap_take(actor=request.user, swap=swap))
     if refusal:
         return refused(request, rotation, refusal)
     notice = (
@@ -120,9 +120,7 @@ def swap_take(request: HttpRequest, pk: int, swap_pk: int) -> HttpResponse:
 def swap_withdraw(request: HttpRequest, pk: int, swap_pk: int) -> HttpResponse:
     rotation = rotation_or_404(request.user, pk)
     swap = _swap_or_404(rotation, swap_pk)
-    _, refusal = attempt(
-        None, lambda: rotation_services.swap_withdraw(actor=request.user, swap=swap)
-    )
+    _, refusal = attempt(None, lambda: duty_services.swap_withdraw(actor=request.user, swap=swap))
     if refusal:
         return refused(request, rotation, refusal)
     notice = f"Withdrew the offer of {_turn_words(swap.turn)}."
@@ -143,7 +141,7 @@ def swap_arrange(request: HttpRequest, pk: int) -> HttpResponse:
         taker = form.people[form.cleaned_data["taker"]]
         swap, refusal = attempt(
             form,
-            lambda: rotation_services.swap_arrange(
+            lambda: duty_services.swap_arrange(
                 actor=request.user, turn=turn, taker=taker, reason=form.cleaned_data["reason"]
             ),
         )
@@ -171,7 +169,7 @@ def cover_add(request: HttpRequest, pk: int) -> HttpResponse:
         person = next(p for p in people if p.pk == data["user"])
         cover, refusal = attempt(
             form,
-            lambda: rotation_services.cover_add(
+            lambda: duty_services.cover_add(
                 actor=request.user,
                 rotation=rotation,
                 user=person,
@@ -205,7 +203,7 @@ def cover_remove(request: HttpRequest, pk: int, cover_pk: int) -> HttpResponse:
     cover.rotation = rotation
     if request.method == "POST":
         _, refusal = attempt(
-            None, lambda: rotation_services.cover_remove(actor=request.user, cover=cover)
+            None, lambda: duty_services.cover_remove(actor=request.user, cover=cover)
         )
         if refusal:
             return refused(request, rotation, refusal)
@@ -232,7 +230,7 @@ def handoff_note(request: HttpRequest, pk: int, turn_pk: int) -> HttpResponse:
         text = form.cleaned_data["text"]
         written, refusal = attempt(
             form,
-            lambda: rotation_services.handoff_note_write(actor=request.user, turn=turn, text=text),
+            lambda: duty_services.handoff_note_write(actor=request.user, turn=turn, text=text),
         )
         if refusal:
             return refused(request, rotation, refusal)
@@ -297,7 +295,7 @@ def time_off(request: HttpRequest) -> HttpResponse:
         person = form.person()
         away, refusal = attempt(
             form,
-            lambda: rotation_services.unavailability_add(
+            lambda: duty_services.unavailability_add(
                 actor=request.user,
                 user=person,
                 starts_at=data["starts_at"],
@@ -337,7 +335,7 @@ def time_off_remove(request: HttpRequest, pk: int) -> HttpResponse:
     if away.user_id != user.pk and away.user not in _people_managed_by(user):
         raise PermissionDenied("Only the person themselves or a manager of their team can do this.")
     if request.method == "POST":
-        rotation_services.unavailability_remove(actor=user, unavailability=away)
+        duty_services.unavailability_remove(actor=user, unavailability=away)
         whose = "your" if away.user_id == user.pk else f"{away.user.display_name}'s"
         notice = f"Removed {whose} time off from {_when(away.starts_at)}."
         if not request.htmx:

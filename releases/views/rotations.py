@@ -16,6 +16,7 @@ written in either case. Rotations of other teams are 404s.
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from functools import wraps
 
 from django.contrib import messages
@@ -50,6 +51,7 @@ from releases.models import (
     TurnSource,
 )
 from releases.permissions import MANAGING_ROLES, is_manager
+from releases.selectors_rotations import WARNING_DAYS
 from releases.services import rotations as rotation_services
 
 LIST_TEMPLATE = "releases/rotation_list.html"
@@ -141,7 +143,11 @@ def rotation_list(request: HttpRequest) -> TemplateResponse:
     )
     current: dict[int, RotationTurn] = {}
     following: dict[int, RotationTurn] = {}
+    warnings: dict[int, int] = {}
+    warn_until = now + timedelta(days=WARNING_DAYS)
     for turn in turns.order_by("ends_at", "starts_at"):  # per-departure turns may overlap
+        if turn.source == TurnSource.NOBODY and turn.starts_at < warn_until:
+            warnings[turn.rotation_id] = warnings.get(turn.rotation_id, 0) + 1
         if turn.starts_at <= now:
             current.setdefault(turn.rotation_id, turn)
         else:
@@ -156,7 +162,7 @@ def rotation_list(request: HttpRequest) -> TemplateResponse:
             trains=list(rotation.trains.all()),
             current=now_turn,
             next_handoff=handoff,
-            warning_count=selectors_rotations.rotation_warnings(rotation, now=now).count(),
+            warning_count=warnings.get(rotation.pk, 0),
         )
         by_team.setdefault(rotation.team_id, []).append(summary)
     groups = [

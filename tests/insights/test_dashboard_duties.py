@@ -11,11 +11,8 @@ from django.utils import timezone
 
 from accounts.models import Membership
 from releases.models import RotationTurn, TurnLength
-from releases.services.rotations import (
-    handoff_note_write,
-    rotation_create,
-    swap_open,
-)
+from releases.services.rotation_duty import handoff_note_write, swap_open
+from releases.services.rotations import rotation_create
 from tests.accounts.factories import MembershipFactory, TeamFactory, UserFactory
 from tests.releases.factories import ReleaseFactory, TrainFactory, UnavailabilityFactory
 

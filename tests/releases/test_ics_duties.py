@@ -15,13 +15,8 @@ from releases.departures import slot_key
 from releases.ics import calendar_ics_for_user
 from releases.models import RotationTurn, TurnLength
 from releases.services.calendar_feed import calendar_feed_reset
-from releases.services.rotations import (
-    handoff_note_write,
-    rotation_create,
-    rotation_plan_turns,
-    swap_open,
-    swap_take,
-)
+from releases.services.rotation_duty import handoff_note_write, swap_open, swap_take
+from releases.services.rotations import rotation_create, rotation_plan_turns
 from tests.accounts.factories import MembershipFactory, TeamFactory, UserFactory
 from tests.releases.factories import ReleaseFactory, TrainFactory
 

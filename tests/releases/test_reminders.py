@@ -450,7 +450,8 @@ def test_a_taken_swap_tells_the_offerer_and_the_taker(offered, captain, engineer
 def test_turns_planned_by_the_rotation_service_drive_handoffs_and_swaps(
     team, manager, captain, engineer, django_capture_on_commit_callbacks
 ):
-    from releases.services.rotations import rotation_create, swap_open, swap_take
+    from releases.services.rotation_duty import swap_open, swap_take
+    from releases.services.rotations import rotation_create
 
     rotation = rotation_create(
         actor=manager, team=team, name="Checkout captains", timezone="Europe/Berlin",

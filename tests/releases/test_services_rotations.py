@@ -25,13 +25,10 @@ from releases.selectors_rotations import (
     rotation_warnings,
     rotations_for_user,
 )
-from releases.services.rotations import (
+from releases.services.rotation_duty import (
     cover_add,
     cover_remove,
     handoff_note_write,
-    rotation_create,
-    rotation_delete,
-    rotation_update,
     swap_arrange,
     swap_open,
     swap_take,
@@ -40,6 +37,7 @@ from releases.services.rotations import (
     unavailability_add,
     unavailability_remove,
 )
+from releases.services.rotations import rotation_create, rotation_delete, rotation_update
 from tests.accounts.factories import MembershipFactory, TeamFactory, UserFactory
 from tests.conftest import require
 from tests.releases.factories import ReleaseFactory, TrainFactory

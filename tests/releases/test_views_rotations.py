@@ -24,6 +24,7 @@ from releases.models import (
     TurnSource,
     Unavailability,
 )
+from releases.services import rotation_duty as duty_services
 from releases.services import rotations as services
 from tests.accounts.factories import MembershipFactory, TeamFactory, UserFactory
 from tests.releases.factories import TrainFactory
@@ -182,7 +183,7 @@ def test_list_offers_new_rotation_to_managers_and_flags_turns_without_a_captain(
     # Both members away next week: nobody is eligible for that turn.
     soon = upcoming(rotation)[0]
     for member in (ana, bob):
-        services.unavailability_add(
+        duty_services.unavailability_add(
             actor=member, user=member, starts_at=soon.starts_at, ends_at=soon.ends_at
         )
     client.force_login(manager)
@@ -310,7 +311,7 @@ def test_engineers_cannot_create_or_edit_rotations(client, team, ana, bob, rotat
 
 def test_another_teams_rotation_is_404_everywhere(client, rotation, outsider, ana):
     turn = upcoming(rotation, captain=ana)[0]
-    swap = services.swap_open(actor=ana, turn=turn, reason="Dentist")
+    swap = duty_services.swap_open(actor=ana, turn=turn, reason="Dentist")
     client.force_login(outsider)
     before = world()
 
@@ -383,7 +384,7 @@ def test_page_shows_captain_now_next_turns_members_and_skips_with_their_reason(
     client, rotation, ana, bob
 ):
     ana_next = upcoming(rotation, captain=ana)[0]
-    services.unavailability_add(
+    duty_services.unavailability_add(
         actor=ana,
         user=ana,
         starts_at=ana_next.starts_at,
@@ -412,7 +413,7 @@ def test_page_shows_captain_now_next_turns_members_and_skips_with_their_reason(
 def test_page_flags_turns_nobody_is_eligible_for(client, rotation, ana, bob):
     soon = upcoming(rotation)[0]
     for member in (ana, bob):
-        services.unavailability_add(
+        duty_services.unavailability_add(
             actor=member, user=member, starts_at=soon.starts_at, ends_at=soon.ends_at
         )
     client.force_login(ana)
@@ -431,7 +432,7 @@ def test_page_queries_do_not_grow_with_members_turns_or_covers(
     turns = upcoming(rotation)
 
     def cover(turn, who):
-        services.cover_add(
+        duty_services.cover_add(
             actor=manager,
             rotation=rotation,
             user=who,
@@ -442,7 +443,7 @@ def test_page_queries_do_not_grow_with_members_turns_or_covers(
 
     # One of everything, so that only the numbers change below.
     cover(turns[1], manager)
-    services.swap_open(actor=ana, turn=upcoming(rotation, captain=ana)[0], reason="Dentist")
+    duty_services.swap_open(actor=ana, turn=upcoming(rotation, captain=ana)[0], reason="Dentist")
     client.force_login(manager)
     client.get(url("rotation_detail", rotation.pk))  # warm up session and caches
 
@@ -469,8 +470,8 @@ def test_page_queries_do_not_grow_with_members_turns_or_covers(
     for turn, who in zip(turns[2:6], extra, strict=False):
         cover(turn, who)
     later = upcoming(rotation, captain=bob)[-1]
-    services.swap_open(actor=bob, turn=later, reason="Wedding")
-    services.unavailability_add(
+    duty_services.swap_open(actor=bob, turn=later, reason="Wedding")
+    duty_services.unavailability_add(
         actor=ana, user=ana, starts_at=turns[6].starts_at, ends_at=turns[6].ends_at
     )
 
@@ -522,7 +523,7 @@ def test_an_offer_needs_a_reason_and_only_the_captain_can_make_it(client, rotati
 
 def test_another_member_takes_the_swap_and_becomes_captain(client, rotation, ana, bob):
     turn = upcoming(rotation, captain=ana)[0]
-    swap = services.swap_open(actor=ana, turn=turn, reason="Dentist")
+    swap = duty_services.swap_open(actor=ana, turn=turn, reason="Dentist")
     client.force_login(bob)
     page = client.get(url("rotation_detail", rotation.pk)).content.decode()
     assert url("rotation_swap_take", rotation.pk, swap.pk) in page
@@ -542,7 +543,7 @@ def test_another_member_takes_the_swap_and_becomes_captain(client, rotation, ana
 
 def test_taking_your_own_swap_is_refused_with_a_clear_message(client, rotation, ana):
     turn = upcoming(rotation, captain=ana)[0]
-    swap = services.swap_open(actor=ana, turn=turn, reason="Dentist")
+    swap = duty_services.swap_open(actor=ana, turn=turn, reason="Dentist")
     client.force_login(ana)
     before = world()
     page = client.get(url("rotation_detail", rotation.pk)).content.decode()
@@ -559,7 +560,7 @@ def test_taking_your_own_swap_is_refused_with_a_clear_message(client, rotation, 
 
 def test_the_offerer_withdraws_the_swap(client, rotation, ana):
     turn = upcoming(rotation, captain=ana)[0]
-    swap = services.swap_open(actor=ana, turn=turn, reason="Dentist")
+    swap = duty_services.swap_open(actor=ana, turn=turn, reason="Dentist")
     client.force_login(ana)
 
     response = client.post(url("rotation_swap_withdraw", rotation.pk, swap.pk))
@@ -654,7 +655,7 @@ def test_cover_ending_before_it_starts_is_refused_and_writes_nothing(client, rot
 
 def test_engineers_cannot_assign_or_remove_cover(client, rotation, manager, ana):
     turn = upcoming(rotation)[1]
-    cover = services.cover_add(
+    cover = duty_services.cover_add(
         actor=manager,
         rotation=rotation,
         user=manager,
@@ -677,7 +678,7 @@ def test_engineers_cannot_assign_or_remove_cover(client, rotation, manager, ana)
 
 def test_removing_cover_asks_naming_it_then_removes(client, rotation, manager, bob):
     turn = upcoming(rotation)[1]
-    cover = services.cover_add(
+    cover = duty_services.cover_add(
         actor=manager,
         rotation=rotation,
         user=bob,
@@ -823,7 +824,7 @@ def test_a_manager_adds_time_off_for_a_team_member(client, manager, bob, outside
 
 def test_removing_your_time_off_asks_naming_it(client, ana):
     start = timezone.now() + timedelta(days=3)
-    away = services.unavailability_add(
+    away = duty_services.unavailability_add(
         actor=ana, user=ana, starts_at=start, ends_at=start + timedelta(days=2), reason="Wedding"
     )
     client.force_login(ana)
@@ -840,7 +841,7 @@ def test_removing_your_time_off_asks_naming_it(client, ana):
 
 def test_someone_elses_time_off_is_refused(client, ana, bob, outsider):
     start = timezone.now() + timedelta(days=3)
-    away = services.unavailability_add(
+    away = duty_services.unavailability_add(
         actor=bob, user=bob, starts_at=start, ends_at=start + timedelta(days=2)
     )
     before = world()
@@ -872,3 +873,20 @@ def test_time_off_pages_beyond_fifty(client, ana):
 
     assert "Page 1 of 2" in first and "Day 49" in first and "Day 50" not in first
     assert "Day 50" in second
+
+
+def test_the_rotation_list_costs_the_same_queries_however_many_rotations(
+    client, team, manager, ana, bob, rotation
+):
+    client.force_login(manager)
+    client.get(url("rotation_list"))  # warm up session and caches
+
+    def count():
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(url("rotation_list")).status_code == 200
+        return len(queries)
+
+    before = count()
+    for index in range(3):
+        make_rotation(team, manager, [bob, ana], name=f"Extra {index}")
+    assert count() == before
