@@ -1,3 +1,5 @@
+from collections.abc import Callable
+
 from django import forms
 from django.core.exceptions import ValidationError
 
@@ -9,3 +11,17 @@ def add_service_errors(form: forms.Form, error: ValidationError) -> None:
             form.add_error(field if field in form.fields else None, messages)
     else:
         form.add_error(None, error.messages)
+
+
+def attempt_service[T](
+    form: forms.Form | None, write: Callable[[], T]
+) -> tuple[T | None, ValidationError | None]:
+    """Call a service. Field errors land on the form (result None, None); a refusal of the
+    state of things (no field) is handed back for a 409, with nothing written either way."""
+    try:
+        return write(), None
+    except ValidationError as exc:
+        if form is None or not hasattr(exc, "error_dict"):
+            return None, exc
+        add_service_errors(form, exc)
+        return None, None

@@ -7,7 +7,6 @@ the form and its errors; a refusal is a PermissionDenied (403, or a reload under
 message shows); outsiders get 404.
 """
 
-import functools
 from dataclasses import dataclass
 
 from django.contrib import messages
@@ -22,6 +21,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from accounts.models import Team
 from accounts.selectors import memberships_for_user
 from core.forms import add_service_errors
+from core.htmx import reload_on_refusal
 from releases import selectors, selectors_templates
 from releases.forms_checklists import (
     ChecklistTemplateForm,
@@ -85,22 +85,6 @@ def _edit_form(item: ChecklistTemplateItem, data=None) -> TemplateItemForm:
     )
     form.fields["text"].widget.attrs["autofocus"] = True  # the inline editor opens typing
     return form
-
-
-def _refusals_reload_under_htmx(view):
-    """htmx does not swap a 403; reloading shows the refusal as a flash message instead."""
-
-    @functools.wraps(view)
-    def wrapped(request: HttpRequest, *args, **kwargs):
-        try:
-            return view(request, *args, **kwargs)
-        except PermissionDenied as exc:
-            if not request.htmx:
-                raise
-            messages.error(request, str(exc) or "You cannot do that in this team.")
-            return HttpResponse(status=403, headers={"HX-Refresh": "true"})
-
-    return wrapped
 
 
 # --- the list ----------------------------------------------------------------------------------
@@ -183,7 +167,7 @@ def checklist_template_detail(request: HttpRequest, pk: int) -> TemplateResponse
 
 
 @require_POST
-@_refusals_reload_under_htmx
+@reload_on_refusal
 def checklist_template_edit(request: HttpRequest, pk: int) -> HttpResponse:
     """Name, kind and description."""
     checklist = _checklist_or_404(request.user, pk)
@@ -209,7 +193,7 @@ def checklist_template_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-@_refusals_reload_under_htmx
+@reload_on_refusal
 def checklist_template_delete(request: HttpRequest, pk: int) -> HttpResponse:
     """GET: the confirmation page naming the checklist and its trains. POST: delete it."""
     checklist = _checklist_or_404(request.user, pk)
@@ -263,7 +247,7 @@ def _stages_changed(request: HttpRequest, checklist: ChecklistTemplate, changed:
 
 
 @require_POST
-@_refusals_reload_under_htmx
+@reload_on_refusal
 def checklist_template_item_add(request: HttpRequest, pk: int) -> HttpResponse:
     checklist = _checklist_or_404(request.user, pk)
     require_manager(request.user, checklist.team_id, action=EDIT_ACTION)
@@ -297,7 +281,7 @@ def checklist_template_item_add(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-@_refusals_reload_under_htmx
+@reload_on_refusal
 def checklist_template_item_edit(request: HttpRequest, pk: int, item_pk: int) -> HttpResponse:
     """GET: the inline editor (htmx) or an edit page. POST: save the item."""
     checklist = _checklist_or_404(request.user, pk)
@@ -333,7 +317,7 @@ def checklist_template_item_edit(request: HttpRequest, pk: int, item_pk: int) ->
 
 
 @require_POST
-@_refusals_reload_under_htmx
+@reload_on_refusal
 def checklist_template_item_move(request: HttpRequest, pk: int, item_pk: int) -> HttpResponse:
     checklist = _checklist_or_404(request.user, pk)
     item = _item_or_404(checklist, item_pk)
@@ -347,7 +331,7 @@ def checklist_template_item_move(request: HttpRequest, pk: int, item_pk: int) ->
 
 
 @require_http_methods(["GET", "POST"])
-@_refusals_reload_under_htmx
+@reload_on_refusal
 def checklist_template_item_remove(request: HttpRequest, pk: int, item_pk: int) -> HttpResponse:
     """GET: a confirmation page for browsers without JavaScript. POST: remove the item."""
     checklist = _checklist_or_404(request.user, pk)
@@ -403,7 +387,7 @@ def train_release_settings_context(
 
 
 @require_http_methods(["GET", "POST"])
-@_refusals_reload_under_htmx
+@reload_on_refusal
 def train_release_settings(request: HttpRequest, team_slug: str, train_slug: str) -> HttpResponse:
     """GET: the settings on a page of their own. POST: save them (htmx: the card comes back)."""
     train = _train_or_404(request.user, team_slug, train_slug)

@@ -14,12 +14,10 @@ Under HTMX both reload the page (`HX-Refresh`) so the message shows where it bel
 written in either case. Outsiders get a 404 for everything here.
 """
 
-from collections.abc import Callable
 from dataclasses import dataclass
-from functools import wraps
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
@@ -29,7 +27,8 @@ from django.utils.dateformat import format as date_format
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.selectors import role_in_team
-from core.forms import add_service_errors
+from core.forms import attempt_service
+from core.htmx import reload_on_refusal
 from releases.forms_rollback import (
     CriticalForm,
     FailureModeForm,
@@ -179,22 +178,6 @@ def _release_or_404(request: HttpRequest, pk: int) -> Release:
         raise Http404("There is no such release in your teams.") from None
 
 
-def _refusals(view: Callable) -> Callable:
-    """A PermissionDenied is a 403 page; under HTMX, a reload that shows it as a message."""
-
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        try:
-            return view(request, *args, **kwargs)
-        except PermissionDenied as exc:
-            if not request.htmx:
-                raise
-            messages.error(request, str(exc) or "Your role in this team does not allow this.")
-            return HttpResponse(status=403, headers={"HX-Refresh": "true"})
-
-    return wrapper
-
-
 def _panel(
     request: HttpRequest, release: Release, panel: str, *, status: int = 200, **context
 ) -> TemplateResponse:
@@ -254,17 +237,6 @@ def _saved(
     return response
 
 
-def _attempt(form, write: Callable[[], object]) -> tuple[object, ValidationError | None]:
-    """Call the service; field errors land on the form, a state refusal is handed back."""
-    try:
-        return write(), None
-    except ValidationError as exc:
-        if not hasattr(exc, "error_dict"):
-            return None, exc
-        add_service_errors(form, exc)
-        return None, None
-
-
 def _local(moment) -> str:
     return date_format(timezone.localtime(moment), "D j M Y, H:i T")
 
@@ -273,14 +245,14 @@ def _local(moment) -> str:
 
 
 @require_http_methods(["GET", "POST"])
-@_refusals
+@reload_on_refusal
 def rollback_plan(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "GET":
         return _show_panel(request, pk, ROLLBACK)
     release = _release_or_404(request, pk)
     form = RollbackPlanForm(request.POST)
     if form.is_valid():
-        plan, refusal = _attempt(
+        plan, refusal = attempt_service(
             form,
             lambda: rollback.rollback_plan_update(
                 actor=request.user, release=release, answers=form.answers()
@@ -299,13 +271,13 @@ def rollback_plan(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-@_refusals
+@reload_on_refusal
 def rollback_rehearsed(request: HttpRequest, pk: int) -> HttpResponse:
     release = _release_or_404(request, pk)
     form = RehearsedForm(request.POST)
     if form.is_valid():
         on = form.cleaned_data["rehearsed_on"]
-        plan, refusal = _attempt(
+        plan, refusal = attempt_service(
             form, lambda: rollback.rollback_rehearsed(actor=request.user, release=release, on=on)
         )
         if refusal:
@@ -320,7 +292,7 @@ def rollback_rehearsed(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-@_refusals
+@reload_on_refusal
 def release_critical(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "GET":
         return _show_panel(request, pk, CRITICAL)
@@ -329,7 +301,7 @@ def release_critical(request: HttpRequest, pk: int) -> HttpResponse:
     form = CriticalForm(request.POST)
     if form.is_valid():
         critical = form.cleaned_data["critical"]
-        updated, refusal = _attempt(
+        updated, refusal = attempt_service(
             form,
             lambda: rollback.release_set_critical(
                 actor=request.user,
@@ -352,12 +324,12 @@ def release_critical(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-@_refusals
+@reload_on_refusal
 def failure_mode_add(request: HttpRequest, pk: int) -> HttpResponse:
     release = _release_or_404(request, pk)
     form = FailureModeForm(request.POST)
     if form.is_valid():
-        mode, refusal = _attempt(
+        mode, refusal = attempt_service(
             form,
             lambda: rollback.failure_mode_add(
                 actor=request.user,
@@ -374,7 +346,7 @@ def failure_mode_add(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-@_refusals
+@reload_on_refusal
 def failure_mode_remove(request: HttpRequest, pk: int, mode_id: int) -> HttpResponse:
     release = _release_or_404(request, pk)
     mode = get_object_or_404(FailureMode, pk=mode_id, release=release)
@@ -387,12 +359,12 @@ def failure_mode_remove(request: HttpRequest, pk: int, mode_id: int) -> HttpResp
 
 
 @require_POST
-@_refusals
+@reload_on_refusal
 def rehearsal_role_assign(request: HttpRequest, pk: int) -> HttpResponse:
     release = _release_or_404(request, pk)
     form = RehearsalRoleForm(request.POST, team_id=release.train.team_id)
     if form.is_valid():
-        assignment, refusal = _attempt(
+        assignment, refusal = attempt_service(
             form,
             lambda: rollback.rehearsal_role_assign(
                 actor=request.user,
@@ -410,7 +382,7 @@ def rehearsal_role_assign(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-@_refusals
+@reload_on_refusal
 def rehearsal_role_remove(request: HttpRequest, pk: int, role_id: int) -> HttpResponse:
     release = _release_or_404(request, pk)
     assignment = get_object_or_404(
@@ -425,13 +397,13 @@ def rehearsal_role_remove(request: HttpRequest, pk: int, role_id: int) -> HttpRe
 
 
 @require_POST
-@_refusals
+@reload_on_refusal
 def rehearsal_schedule(request: HttpRequest, pk: int) -> HttpResponse:
     release = _release_or_404(request, pk)
     form = RehearsalScheduleForm(request.POST)
     if form.is_valid():
         at = form.at
-        updated, refusal = _attempt(
+        updated, refusal = attempt_service(
             form,
             lambda: rollback.rehearsal_schedule(actor=request.user, release=release, at=at),
         )

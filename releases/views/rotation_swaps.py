@@ -20,6 +20,8 @@ from django.utils.dateformat import format as date_format
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.models import User
+from core.forms import attempt_service
+from core.htmx import reload_on_refusal
 from releases.forms_rotations import (
     CoverForm,
     HandoffNoteForm,
@@ -32,9 +34,7 @@ from releases.permissions import MANAGING_ROLES, is_manager
 from releases.services import rotation_duty as duty_services
 from releases.views.rotations import (
     PageForms,
-    attempt,
     invalid,
-    refusals,
     refused,
     rotation_or_404,
     saved,
@@ -80,13 +80,13 @@ def _turn_words(turn: RotationTurn) -> str:
 
 
 @require_POST
-@refusals
+@reload_on_refusal
 def swap_offer(request: HttpRequest, pk: int, turn_pk: int) -> HttpResponse:
     rotation = rotation_or_404(request.user, pk)
     turn = _turn_or_404(rotation, turn_pk)
     form = SwapOfferForm(request.POST, turn=turn)
     if form.is_valid():
-        swap, refusal = attempt(
+        swap, refusal = attempt_service(
             form,
             lambda: duty_services.swap_open(
                 actor=request.user, turn=turn, reason=form.cleaned_data["reason"]
@@ -101,11 +101,13 @@ def swap_offer(request: HttpRequest, pk: int, turn_pk: int) -> HttpResponse:
 
 
 @require_POST
-@refusals
+@reload_on_refusal
 def swap_take(request: HttpRequest, pk: int, swap_pk: int) -> HttpResponse:
     rotation = rotation_or_404(request.user, pk)
     swap = _swap_or_404(rotation, swap_pk)
-    _, refusal = attempt(None, lambda: duty_services.swap_take(actor=request.user, swap=swap))
+    _, refusal = attempt_service(
+        None, lambda: duty_services.swap_take(actor=request.user, swap=swap)
+    )
     if refusal:
         return refused(request, rotation, refusal)
     notice = (
@@ -116,11 +118,13 @@ def swap_take(request: HttpRequest, pk: int, swap_pk: int) -> HttpResponse:
 
 
 @require_POST
-@refusals
+@reload_on_refusal
 def swap_withdraw(request: HttpRequest, pk: int, swap_pk: int) -> HttpResponse:
     rotation = rotation_or_404(request.user, pk)
     swap = _swap_or_404(rotation, swap_pk)
-    _, refusal = attempt(None, lambda: duty_services.swap_withdraw(actor=request.user, swap=swap))
+    _, refusal = attempt_service(
+        None, lambda: duty_services.swap_withdraw(actor=request.user, swap=swap)
+    )
     if refusal:
         return refused(request, rotation, refusal)
     notice = f"Withdrew the offer of {_turn_words(swap.turn)}."
@@ -128,7 +132,7 @@ def swap_withdraw(request: HttpRequest, pk: int, swap_pk: int) -> HttpResponse:
 
 
 @require_POST
-@refusals
+@reload_on_refusal
 def swap_arrange(request: HttpRequest, pk: int) -> HttpResponse:
     rotation = rotation_or_404(request.user, pk)
     if not is_manager(request.user, rotation.team_id):
@@ -139,7 +143,7 @@ def swap_arrange(request: HttpRequest, pk: int) -> HttpResponse:
     if form.is_valid():
         turn = form.turns[form.cleaned_data["turn"]]
         taker = form.people[form.cleaned_data["taker"]]
-        swap, refusal = attempt(
+        swap, refusal = attempt_service(
             form,
             lambda: duty_services.swap_arrange(
                 actor=request.user, turn=turn, taker=taker, reason=form.cleaned_data["reason"]
@@ -157,7 +161,7 @@ def swap_arrange(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-@refusals
+@reload_on_refusal
 def cover_add(request: HttpRequest, pk: int) -> HttpResponse:
     rotation = rotation_or_404(request.user, pk)
     if not is_manager(request.user, rotation.team_id):
@@ -167,7 +171,7 @@ def cover_add(request: HttpRequest, pk: int) -> HttpResponse:
     if form.is_valid():
         data = form.cleaned_data
         person = next(p for p in people if p.pk == data["user"])
-        cover, refusal = attempt(
+        cover, refusal = attempt_service(
             form,
             lambda: duty_services.cover_add(
                 actor=request.user,
@@ -190,7 +194,7 @@ def cover_add(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-@refusals
+@reload_on_refusal
 def cover_remove(request: HttpRequest, pk: int, cover_pk: int) -> HttpResponse:
     """GET: a confirmation page naming the cover. POST: remove it."""
     rotation = rotation_or_404(request.user, pk)
@@ -202,7 +206,7 @@ def cover_remove(request: HttpRequest, pk: int, cover_pk: int) -> HttpResponse:
         raise PermissionDenied("Only a manager of this team can remove cover.")
     cover.rotation = rotation
     if request.method == "POST":
-        _, refusal = attempt(
+        _, refusal = attempt_service(
             None, lambda: duty_services.cover_remove(actor=request.user, cover=cover)
         )
         if refusal:
@@ -221,14 +225,14 @@ def cover_remove(request: HttpRequest, pk: int, cover_pk: int) -> HttpResponse:
 
 
 @require_POST
-@refusals
+@reload_on_refusal
 def handoff_note(request: HttpRequest, pk: int, turn_pk: int) -> HttpResponse:
     rotation = rotation_or_404(request.user, pk)
     turn = _turn_or_404(rotation, turn_pk)
     form = HandoffNoteForm(request.POST)
     if form.is_valid():
         text = form.cleaned_data["text"]
-        written, refusal = attempt(
+        written, refusal = attempt_service(
             form,
             lambda: duty_services.handoff_note_write(actor=request.user, turn=turn, text=text),
         )
@@ -284,7 +288,7 @@ def _time_off_context(request: HttpRequest, *, form=None, notice: str = "") -> d
 
 
 @require_http_methods(["GET", "POST"])
-@refusals
+@reload_on_refusal
 def time_off(request: HttpRequest) -> HttpResponse:
     """GET: the viewer's time off (and their teams' for managers). POST: add a period."""
     if request.method == "GET":
@@ -293,7 +297,7 @@ def time_off(request: HttpRequest) -> HttpResponse:
     if form.is_valid():
         data = form.cleaned_data
         person = form.person()
-        away, refusal = attempt(
+        away, refusal = attempt_service(
             form,
             lambda: duty_services.unavailability_add(
                 actor=request.user,
@@ -321,7 +325,7 @@ def time_off(request: HttpRequest) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-@refusals
+@reload_on_refusal
 def time_off_remove(request: HttpRequest, pk: int) -> HttpResponse:
     """GET: a confirmation page naming the period. POST: remove it."""
     user = request.user

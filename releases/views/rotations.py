@@ -14,10 +14,8 @@ Under HTMX both reload the page (`HX-Refresh`) so the message shows as a flash. 
 written in either case. Rotations of other teams are 404s.
 """
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from functools import wraps
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -32,6 +30,7 @@ from django.views.decorators.http import require_http_methods
 from accounts.models import Team, User
 from accounts.selectors import memberships_for_user
 from core.forms import add_service_errors
+from core.htmx import reload_on_refusal
 from releases import selectors_rotations
 from releases.forms_rotations import (
     CoverForm,
@@ -100,22 +99,6 @@ def unstarted_turns(rotation: Rotation) -> list[RotationTurn]:
     now = timezone.now()
     overview = selectors_rotations.rotation_overview(rotation, now=now, count=TURNS_SHOWN)
     return [turn for turn in overview.upcoming if turn.starts_at > now]
-
-
-def refusals(view: Callable) -> Callable:
-    """A PermissionDenied is a 403 page; under HTMX, a reload that shows it as a message."""
-
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        try:
-            return view(request, *args, **kwargs)
-        except PermissionDenied as exc:
-            if not request.htmx:
-                raise
-            messages.error(request, str(exc) or "Your role in this team does not allow this.")
-            return HttpResponse(status=403, headers={"HX-Refresh": "true"})
-
-    return wrapper
 
 
 # --- the list ----------------------------------------------------------------------------------
@@ -257,7 +240,7 @@ def rotation_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-@refusals
+@reload_on_refusal
 def rotation_delete(request: HttpRequest, pk: int) -> HttpResponse:
     """GET: the confirmation page naming the rotation and its trains. POST: delete it."""
     rotation = rotation_or_404(request.user, pk)
@@ -413,14 +396,3 @@ def refused(request: HttpRequest, rotation: Rotation, error: ValidationError) ->
     if request.htmx:
         return HttpResponse(status=409, headers={"HX-Refresh": "true"})
     return TemplateResponse(request, DETAIL_TEMPLATE, page_context(request, rotation), status=409)
-
-
-def attempt(form, write: Callable[[], object]) -> tuple[object, ValidationError | None]:
-    """Call the service; field errors land on the form, a state refusal is handed back."""
-    try:
-        return write(), None
-    except ValidationError as exc:
-        if form is None or not hasattr(exc, "error_dict"):
-            return None, exc
-        add_service_errors(form, exc)
-        return None, None

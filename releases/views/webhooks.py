@@ -6,7 +6,6 @@ POST, a redirect with a flash message). The delivery log's filters are a GET for
 turns into a table swap with a shareable URL.
 """
 
-import functools
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -20,6 +19,7 @@ from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET, require_http_methods
 
 from core.forms import add_service_errors
+from core.htmx import reload_on_refusal
 from releases import selectors_inbox
 from releases.forms_notifications import DeliveryFilterForm, WebhookForm
 from releases.models import NotificationKind, TeamWebhook
@@ -52,22 +52,6 @@ def _webhook_or_404(request: HttpRequest, pk: int) -> TeamWebhook:
         raise Http404("There is no such webhook in your teams.") from None
     require_manager(request.user, webhook.team_id, action="manage its webhooks")
     return webhook
-
-
-def _refusals_reload_under_htmx(view):
-    """htmx does not swap a 403; reloading shows the refusal as a flash message instead."""
-
-    @functools.wraps(view)
-    def wrapped(request: HttpRequest, *args, **kwargs):
-        try:
-            return view(request, *args, **kwargs)
-        except PermissionDenied as exc:
-            if not request.htmx:
-                raise
-            messages.error(request, str(exc) or "You cannot do that in this team.")
-            return HttpResponse(status=403, headers={"HX-Refresh": "true"})
-
-    return wrapped
 
 
 def _kind_labels(kinds: list[str]) -> list[str]:
@@ -157,7 +141,7 @@ def webhook_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-@_refusals_reload_under_htmx
+@reload_on_refusal
 def webhook_delete(request: HttpRequest, pk: int) -> HttpResponse:
     """GET: the confirmation naming the webhook. POST: delete it."""
     webhook = _webhook_or_404(request, pk)
@@ -177,7 +161,7 @@ def webhook_delete(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-@_refusals_reload_under_htmx
+@reload_on_refusal
 def webhook_rotate(request: HttpRequest, pk: int) -> HttpResponse:
     """GET: the confirmation. POST: a new secret (htmx: the secret card comes back)."""
     webhook = _webhook_or_404(request, pk)
