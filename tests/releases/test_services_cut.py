@@ -7,6 +7,7 @@ import pytest
 from django.core.exceptions import PermissionDenied
 from django.core.management import call_command
 from django.db import connection, connections
+from django.test.utils import CaptureQueriesContext
 
 from releases.models import (
     BlackoutPeriod,
@@ -221,3 +222,18 @@ def test_concurrent_cutters_cut_each_departure_exactly_once():
     assert Release.objects.count() == len(trains)
     assert DepartureLog.objects.count() == len(trains)
     assert ChangeItem.objects.filter(release__isnull=True).count() == 0
+
+
+def test_an_idle_minute_costs_the_same_queries_however_many_trains():
+    TrainFactory()
+    cut_due_trains(FIRST_SLOT + timedelta(minutes=1))  # the first departure is handled
+
+    def queries_for_an_idle_tick():
+        with CaptureQueriesContext(connection) as ctx:
+            assert not cut_due_trains(FIRST_SLOT + timedelta(hours=2)).logged
+        return len(ctx.captured_queries)
+
+    few = queries_for_an_idle_tick()
+    for _ in range(10):
+        TrainFactory(handled_through=FIRST_SLOT + timedelta(minutes=1))
+    assert queries_for_an_idle_tick() == few == 1
