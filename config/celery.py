@@ -34,6 +34,11 @@ app.conf.beat_schedule = {
         "schedule": crontab(minute=7),
         "options": {"expires": 55 * 60},
     },
+    "prune-notifications": {
+        "task": "releases.tasks.prune_notifications_task",
+        "schedule": crontab(hour=3, minute=17),
+        "options": {"expires": 60 * 60},
+    },
 }
 
 

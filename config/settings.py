@@ -168,6 +168,8 @@ DEFAULT_FROM_EMAIL = env.str(
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # Seconds a team webhook may take to answer before the delivery counts as failed (and is retried).
 WEBHOOK_TIMEOUT = env.float("WEBHOOK_TIMEOUT", default=5)
+# Read notifications and finished deliveries older than this are deleted once a day.
+NOTIFICATION_RETENTION_DAYS = env.int("NOTIFICATION_RETENTION_DAYS", default=90)
 
 # Security. Safe defaults; the TLS-dependent ones are switched on by environment.
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)

@@ -22,7 +22,12 @@ from releases.models import (
 )
 from releases.rotations import WeekSchedule
 from releases.services.changes import change_item_add, change_item_set_ready, deployment_record
-from releases.services.checklists import GATED_STAGES, checklist_tick
+from releases.services.checklists import (
+    GATED_STAGES,
+    checklist_tick,
+    default_template,
+    starter_templates_create,
+)
 from releases.services.cutting import cut_due_trains, train_cut_now
 from releases.services.lifecycle import release_assign_captain, release_transition
 from releases.services.rollback import (
@@ -306,12 +311,17 @@ def seed_releases_at_scale(*, trains_per_team: int, weeks: int) -> None:
     now = timezone.now()
     start = now - timedelta(weeks=weeks)
     for team in Team.objects.filter(slug__startswith="team-").exclude(trains__isnull=False):
+        # Teams made in bulk skipped the signal that gives a new team its starter checklists.
+        if not team.checklist_templates.exists():
+            starter_templates_create(team)
+        trains = []
         for n in range(trains_per_team):
             train = Train.objects.create(
                 team=team, name=f"Train {n}", slug=f"train-{n}", timezone="Europe/Berlin",
                 rrule=preset_rrule("weekly", weekday="TU", hour=14), starts_on=start.date(),
-                handled_through=now,
+                handled_through=now, checklist_template=default_template(team.pk),
             )  # fmt: skip
+            trains.append(train)
             Release.objects.bulk_create(
                 [
                     Release(
@@ -327,3 +337,16 @@ def seed_releases_at_scale(*, trains_per_team: int, weeks: int) -> None:
                     for i, slot in enumerate(train.timetable.occurrences(start, now))
                 ]
             )
+        _scale_rotation(team, trains, now)
+
+
+def _scale_rotation(team: Team, trains: list[Train], now: datetime) -> None:
+    """A weekly captain rotation of the whole team, serving its trains."""
+    manager = _manager(team)
+    members = list(team.memberships.order_by("user__username").values_list("user_id", flat=True))
+    rotation_create(
+        actor=manager, team=team, name="Captains", timezone=team.timezone,
+        turn_length=TurnLength.WEEKS, weeks=1, handoff_weekday=0, handoff_time=time(10),
+        starts_on=(now - timedelta(weeks=2)).date(), member_ids=members,
+        train_ids=[train.pk for train in trains], now=now,
+    )  # fmt: skip

@@ -236,8 +236,7 @@ def _duty_event(turn: RotationTurn, *, host: str, site_url: str, now: datetime) 
     event.add("status", "CONFIRMED")
     # A duty spans days or weeks: shown alongside meetings, not blocking them.
     event.add("transp", "TRANSPARENT")
-    if turn.handoff_note_at is not None:
-        event.add("last-modified", turn.handoff_note_at)
+    event.add("last-modified", turn.updated_at)
     return event
 
 

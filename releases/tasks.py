@@ -34,3 +34,11 @@ def plan_rotations_task() -> str:
     from releases.services.rotations import rotations_plan_all
 
     return str(rotations_plan_all(timezone.now()))
+
+
+@shared_task
+def prune_notifications_task() -> str:
+    """Beat runs this daily: old read notifications and finished deliveries are deleted."""
+    from releases.services.retention import notifications_prune
+
+    return str(notifications_prune(timezone.now()))

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts.models import Team, validate_timezone
 from core.models import TimeStampedModel
@@ -119,6 +120,8 @@ class RotationTurn(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     handoff_note_at = models.DateTimeField(null=True, blank=True)
+    # Set by planning and by the handoff note, so calendar apps notice a changed duty.
+    updated_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         ordering = ["rotation", "starts_at"]

@@ -299,7 +299,8 @@ def handoff_note_write(
         )
     turn.handoff_note = text
     turn.handoff_note_by, turn.handoff_note_at = (actor, now) if text else (None, None)
-    turn.save(update_fields=["handoff_note", "handoff_note_by", "handoff_note_at"])
+    turn.updated_at = now
+    turn.save(update_fields=["handoff_note", "handoff_note_by", "handoff_note_at", "updated_at"])
     audit_record(actor=actor, action="rotation.handoff_note", target=turn)
     return turn
 

@@ -255,9 +255,11 @@ def rotation_replan(rotation: Rotation, now: datetime, *, actor=None, why: str) 
         target.member_id, target.captain_id = member, resolution.captain_id
         target.source, target.reason = resolution.source, resolution.reason[:300]
         if existing is None:
+            target.updated_at = now
             create.append(target)
         elif _snapshot(target) != before:
-            target.save(update_fields=TURN_FIELDS)
+            target.updated_at = now
+            target.save(update_fields=[*TURN_FIELDS, "updated_at"])
         captain_changed = existing is None or before[3] != target.captain_id
         if captain_changed and target.starts_at > now:
             changed.append(target)

@@ -1,7 +1,8 @@
-"""The release page's rollback plan and critical-release panels, and the printable sheet.
+"""The release page's rollback plan and critical-release panels, the plan's writes, the print sheet.
 
 Each panel is a template of its own (releases/partials/rollback_panel.html and
-critical_panel.html) that the release page includes and that HTMX gets alone. Every write works
+critical_panel.html) that the release page includes and that HTMX gets alone. The writes on the
+critical-release panel are in critical_release.py; they share the plumbing here. Every write works
 both ways:
 
 - without JavaScript: POST, then a redirect back to the panel on the release page; invalid input
@@ -19,7 +20,7 @@ from dataclasses import dataclass
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
@@ -171,7 +172,7 @@ def rollback_context(
 # --- plumbing shared by the writes -------------------------------------------------------------
 
 
-def _release_or_404(request: HttpRequest, pk: int) -> Release:
+def release_or_404(request: HttpRequest, pk: int) -> Release:
     try:
         return release_for_viewer(request.user, pk)
     except Release.DoesNotExist:
@@ -201,21 +202,21 @@ def _release_page(request: HttpRequest, release: Release, *, status: int, **cont
     return response
 
 
-def _show_panel(request: HttpRequest, pk: int, panel: str) -> HttpResponse:
+def show_panel(request: HttpRequest, pk: int, panel: str) -> HttpResponse:
     """GET: the panel alone for HTMX (to refresh it), otherwise the release page at the panel."""
-    release = _release_or_404(request, pk)
+    release = release_or_404(request, pk)
     if request.htmx:
         return _panel(request, release, panel)
     return redirect(f"{release.get_absolute_url()}#{ANCHORS[panel]}")
 
 
-def _invalid(request: HttpRequest, release: Release, panel: str, **forms) -> HttpResponse:
+def invalid(request: HttpRequest, release: Release, panel: str, **forms) -> HttpResponse:
     if request.htmx:
         return _panel(request, release, panel, status=422, **forms)
     return _release_page(request, release, status=422, **forms)
 
 
-def _refused(request: HttpRequest, release: Release, error: ValidationError) -> HttpResponse:
+def refused(request: HttpRequest, release: Release, error: ValidationError) -> HttpResponse:
     """The release's state forbids this (e.g. it is finished): say so, write nothing."""
     messages.error(request, " ".join(error.messages))
     if request.htmx:
@@ -223,22 +224,18 @@ def _refused(request: HttpRequest, release: Release, error: ValidationError) -> 
     return _release_page(request, release, status=409)
 
 
-def _saved(
+def saved(
     request: HttpRequest, pk: int, panel: str, notice: str, *, trigger: str = "", focus: str = ""
 ) -> HttpResponse:
     if not request.htmx:
         messages.success(request, notice)
         return redirect(f"{reverse('releases:release_detail', args=[pk])}#{ANCHORS[panel]}")
-    release = _release_or_404(request, pk)  # fresh, as the service left it
+    release = release_or_404(request, pk)  # fresh, as the service left it
     response = _panel(request, release, panel, focus=focus, **{f"{panel}_notice": notice})
     if trigger:
         # Other parts of the page (the checklist) refresh themselves on this event.
         response.headers["HX-Trigger"] = trigger
     return response
-
-
-def _local(moment) -> str:
-    return date_format(timezone.localtime(moment), "D j M Y, H:i T")
 
 
 # --- the rollback plan -------------------------------------------------------------------------
@@ -248,8 +245,8 @@ def _local(moment) -> str:
 @reload_on_refusal
 def rollback_plan(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "GET":
-        return _show_panel(request, pk, ROLLBACK)
-    release = _release_or_404(request, pk)
+        return show_panel(request, pk, ROLLBACK)
+    release = release_or_404(request, pk)
     form = RollbackPlanForm(request.POST)
     if form.is_valid():
         plan, refusal = attempt_service(
@@ -259,21 +256,21 @@ def rollback_plan(request: HttpRequest, pk: int) -> HttpResponse:
             ),
         )
         if refusal:
-            return _refused(request, release, refusal)
+            return refused(request, release, refusal)
         if plan is not None:
             notice = (
                 "Rollback plan saved; it answers all three questions."
                 if plan.is_complete
                 else f"Rollback plan saved. Still open: {', '.join(plan.missing_answers)}."
             )
-            return _saved(request, pk, ROLLBACK, notice)
-    return _invalid(request, release, ROLLBACK, plan_form=form)
+            return saved(request, pk, ROLLBACK, notice)
+    return invalid(request, release, ROLLBACK, plan_form=form)
 
 
 @require_POST
 @reload_on_refusal
 def rollback_rehearsed(request: HttpRequest, pk: int) -> HttpResponse:
-    release = _release_or_404(request, pk)
+    release = release_or_404(request, pk)
     form = RehearsedForm(request.POST)
     if form.is_valid():
         on = form.cleaned_data["rehearsed_on"]
@@ -281,138 +278,11 @@ def rollback_rehearsed(request: HttpRequest, pk: int) -> HttpResponse:
             form, lambda: rollback.rollback_rehearsed(actor=request.user, release=release, on=on)
         )
         if refusal:
-            return _refused(request, release, refusal)
+            return refused(request, release, refusal)
         if plan is not None:
             notice = f"Recorded: the rollback was rehearsed on {date_format(on, 'j M Y')}."
-            return _saved(request, pk, ROLLBACK, notice)
-    return _invalid(request, release, ROLLBACK, rehearsed_form=form)
-
-
-# --- critical releases -------------------------------------------------------------------------
-
-
-@require_http_methods(["GET", "POST"])
-@reload_on_refusal
-def release_critical(request: HttpRequest, pk: int) -> HttpResponse:
-    if request.method == "GET":
-        return _show_panel(request, pk, CRITICAL)
-    release = _release_or_404(request, pk)
-    was_critical = release.is_critical
-    form = CriticalForm(request.POST)
-    if form.is_valid():
-        critical = form.cleaned_data["critical"]
-        updated, refusal = attempt_service(
-            form,
-            lambda: rollback.release_set_critical(
-                actor=request.user,
-                release=release,
-                critical=critical,
-                reason=form.cleaned_data["critical_reason"],
-            ),
-        )
-        if refusal:
-            return _refused(request, release, refusal)
-        if updated is not None:
-            if critical and was_critical:
-                notice = "The reason it is critical was updated."
-            elif critical:
-                notice = f"{release} is critical now; the rehearsal checklist was added."
-            else:
-                notice = f"{release} is no longer critical; unticked rehearsal items were removed."
-            return _saved(request, pk, CRITICAL, notice, trigger="checklistChanged")
-    return _invalid(request, release, CRITICAL, critical_form=form)
-
-
-@require_POST
-@reload_on_refusal
-def failure_mode_add(request: HttpRequest, pk: int) -> HttpResponse:
-    release = _release_or_404(request, pk)
-    form = FailureModeForm(request.POST)
-    if form.is_valid():
-        mode, refusal = attempt_service(
-            form,
-            lambda: rollback.failure_mode_add(
-                actor=request.user,
-                release=release,
-                description=form.cleaned_data["description"],
-                response=form.cleaned_data["response"],
-            ),
-        )
-        if refusal:
-            return _refused(request, release, refusal)
-        if mode is not None:
-            return _saved(request, pk, CRITICAL, f"Added “{mode}”.", focus="failure")
-    return _invalid(request, release, CRITICAL, failure_form=form)
-
-
-@require_POST
-@reload_on_refusal
-def failure_mode_remove(request: HttpRequest, pk: int, mode_id: int) -> HttpResponse:
-    release = _release_or_404(request, pk)
-    mode = get_object_or_404(FailureMode, pk=mode_id, release=release)
-    mode.release = release
-    try:
-        rollback.failure_mode_remove(actor=request.user, mode=mode)
-    except ValidationError as refusal:
-        return _refused(request, release, refusal)
-    return _saved(request, pk, CRITICAL, f"Removed “{mode}”.")
-
-
-@require_POST
-@reload_on_refusal
-def rehearsal_role_assign(request: HttpRequest, pk: int) -> HttpResponse:
-    release = _release_or_404(request, pk)
-    form = RehearsalRoleForm(request.POST, team_id=release.train.team_id)
-    if form.is_valid():
-        assignment, refusal = attempt_service(
-            form,
-            lambda: rollback.rehearsal_role_assign(
-                actor=request.user,
-                release=release,
-                role=form.cleaned_data["role"],
-                person=form.cleaned_data["person"],
-            ),
-        )
-        if refusal:
-            return _refused(request, release, refusal)
-        if assignment is not None:
-            notice = f"{assignment.person.display_name}: {assignment.role}."
-            return _saved(request, pk, CRITICAL, notice, focus="role")
-    return _invalid(request, release, CRITICAL, role_form=form)
-
-
-@require_POST
-@reload_on_refusal
-def rehearsal_role_remove(request: HttpRequest, pk: int, role_id: int) -> HttpResponse:
-    release = _release_or_404(request, pk)
-    assignment = get_object_or_404(
-        RehearsalRole.objects.select_related("person"), pk=role_id, release=release
-    )
-    assignment.release = release
-    try:
-        rollback.rehearsal_role_remove(actor=request.user, assignment=assignment)
-    except ValidationError as refusal:
-        return _refused(request, release, refusal)
-    return _saved(request, pk, CRITICAL, f"Removed the role “{assignment.role}”.")
-
-
-@require_POST
-@reload_on_refusal
-def rehearsal_schedule(request: HttpRequest, pk: int) -> HttpResponse:
-    release = _release_or_404(request, pk)
-    form = RehearsalScheduleForm(request.POST)
-    if form.is_valid():
-        at = form.at
-        updated, refusal = attempt_service(
-            form,
-            lambda: rollback.rehearsal_schedule(actor=request.user, release=release, at=at),
-        )
-        if refusal:
-            return _refused(request, release, refusal)
-        if updated is not None:
-            notice = f"Rehearsal on {_local(at)}." if at else "The rehearsal is unscheduled."
-            return _saved(request, pk, CRITICAL, notice)
-    return _invalid(request, release, CRITICAL, schedule_form=form)
+            return saved(request, pk, ROLLBACK, notice)
+    return invalid(request, release, ROLLBACK, rehearsed_form=form)
 
 
 # --- the printable sheet -----------------------------------------------------------------------
@@ -421,7 +291,7 @@ def rehearsal_schedule(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 def release_print(request: HttpRequest, pk: int) -> TemplateResponse:
     """The release on paper: header, checklist by stage with boxes, the plan, the rehearsal."""
-    release = _release_or_404(request, pk)
+    release = release_or_404(request, pk)
     plan = rollback_plan_of(release)
     stages: list[StageItems] = checklist_by_stage(release)
     critical = release.is_critical

@@ -1,8 +1,10 @@
-"""Train pages: the list, the form with its live timetable preview, the train page and its actions.
+"""Train pages: the list, the form with its live timetable preview, the train page and its changes.
 
-Views parse input, call one service or selector, and render. A refusal comes back as a clear
-message and writes nothing: form errors with status 400, a PermissionDenied as 403. HTMX
-requests get the `{% partialdef %}` fragment they swap; everything also works without JavaScript.
+Changing when a train departs (skip, postpone, restore, cut now, blackouts) is in departures.py,
+which shares the plumbing here. Views parse input, call one service or selector, and render. A
+refusal comes back as a clear message and writes nothing: form errors with status 400, a
+PermissionDenied as 403. HTMX requests get the `{% partialdef %}` fragment they swap; everything
+also works without JavaScript.
 """
 
 from dataclasses import dataclass
@@ -15,36 +17,25 @@ from django.db.models import Count, F, Prefetch, Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateformat import format as date_format
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_POST
 
 from accounts.models import Team
 from accounts.selectors import memberships_for_user
 from core.forms import add_service_errors
 from releases import selectors
-from releases.departures import Departure, parse_slot_key, project, slot_key
-from releases.forms import (
-    BlackoutForm,
-    ChangeItemForm,
-    CutNowForm,
-    DeparturePostponeForm,
-    DepartureSkipForm,
-    TrainForm,
-    timetable_in_words,
-)
-from releases.models import BlackoutPeriod, ChangeItem, DepartureException, Train
+from releases.departures import Departure, project, slot_key
+from releases.forms import ChangeItemForm, TrainForm, timetable_in_words
+from releases.models import ChangeItem, DepartureException, Train
 from releases.permissions import MANAGING_ROLES, is_manager, require_manager
 from releases.services import changes as change_services
-from releases.services import cutting
 from releases.services import trains as train_services
 from releases.views.checklist_templates import train_release_settings_context
 
 LIST_TEMPLATE = "releases/train_list.html"
 FORM_TEMPLATE = "releases/train_form.html"
 DETAIL_TEMPLATE = "releases/train_detail.html"
-BLACKOUT_TEMPLATE = "releases/blackout_list.html"
 UPCOMING_COUNT = 8
 UPCOMING_WINDOW = timedelta(days=60)
 RELEASES_PER_PAGE = 20
@@ -54,32 +45,25 @@ LOG_PER_PAGE = 20
 # --- lookups -----------------------------------------------------------------------------------
 
 
-def _managed_teams(user) -> QuerySet[Team]:
+def managed_teams(user) -> QuerySet[Team]:
     # One filter() call: the role and the user must be on the same membership.
     return Team.objects.filter(
         memberships__user=user, memberships__role__in=MANAGING_ROLES
     ).order_by("name")
 
 
-def _train_or_404(user, team_slug: str, train_slug: str) -> Train:
+def train_or_404(user, team_slug: str, train_slug: str) -> Train:
     try:
         return selectors.train_detail(user, team_slug, train_slug)
     except Train.DoesNotExist:
         raise Http404("There is no such train in your teams.") from None
 
 
-def _slot_or_404(key: str) -> datetime:
-    try:
-        return parse_slot_key(key)
-    except ValueError:
-        raise Http404("That is not a departure.") from None
-
-
-def _when(moment: datetime) -> str:
+def when(moment: datetime) -> str:
     return date_format(timezone.localtime(moment), "D j M, H:i T")
 
 
-def _viewer_tz() -> str:
+def viewer_tz() -> str:
     return timezone.get_current_timezone_name()
 
 
@@ -125,7 +109,7 @@ def train_list(request: HttpRequest) -> TemplateResponse:
         "groups": groups,
         "train_count": len(trains),
         "can_create": any(m.can_manage for m in memberships),
-        "viewer_tz": _viewer_tz(),
+        "viewer_tz": viewer_tz(),
     }
     return TemplateResponse(request, LIST_TEMPLATE, context)
 
@@ -139,12 +123,12 @@ def _form_context(request: HttpRequest, form: TrainForm, *, train: Train | None 
         "form": form,
         "train": train,
         "preview": form.preview(),
-        "viewer_tz": _viewer_tz(),
+        "viewer_tz": viewer_tz(),
     }
 
 
 def train_create(request: HttpRequest) -> TemplateResponse:
-    teams = _managed_teams(request.user)
+    teams = managed_teams(request.user)
     if not teams.exists():
         raise PermissionDenied("Only a manager of a team can create trains.")
     if request.method == "POST":
@@ -161,7 +145,7 @@ def train_create(request: HttpRequest) -> TemplateResponse:
                 messages.success(
                     request,
                     f"{train.name} is on the timetable."
-                    + (f" It first departs {_when(first[0])}." if first else ""),
+                    + (f" It first departs {when(first[0])}." if first else ""),
                 )
                 return redirect(train)
         status = 200 if "preview" in request.POST and form.is_valid() else 400
@@ -179,7 +163,7 @@ def train_create(request: HttpRequest) -> TemplateResponse:
 
 
 def train_edit(request: HttpRequest, team_slug: str, train_slug: str) -> TemplateResponse:
-    train = _train_or_404(request.user, team_slug, train_slug)
+    train = train_or_404(request.user, team_slug, train_slug)
     require_manager(request.user, train.team_id, action="change trains")
     if request.method == "POST":
         form = TrainForm(request.POST)
@@ -203,11 +187,11 @@ def train_edit(request: HttpRequest, team_slug: str, train_slug: str) -> Templat
 @require_POST
 def train_preview(request: HttpRequest) -> TemplateResponse:
     """The "Next 5 departures" panel for the timetable as typed so far. Writes nothing."""
-    teams = _managed_teams(request.user)
+    teams = managed_teams(request.user)
     if not teams.exists():
         raise PermissionDenied("Only a manager of a team can plan timetables.")
     form = TrainForm(request.POST, teams=teams)
-    context = {"preview": form.preview(), "viewer_tz": _viewer_tz()}
+    context = {"preview": form.preview(), "viewer_tz": viewer_tz()}
     return TemplateResponse(request, f"{FORM_TEMPLATE}#preview", context)
 
 
@@ -243,16 +227,16 @@ def _departure_rows(train: Train, now: datetime) -> list[DepartureRow]:
     return rows
 
 
-def _departures_context(train: Train, can_manage: bool, now: datetime | None = None) -> dict:
+def departures_context(train: Train, can_manage: bool, now: datetime | None = None) -> dict:
     return {
         "train": train,
         "can_manage": can_manage,
         "departure_rows": _departure_rows(train, now or timezone.now()),
-        "show_train_tz": train.timezone != _viewer_tz(),
+        "show_train_tz": train.timezone != viewer_tz(),
     }
 
 
-def _waiting_context(train: Train, can_manage: bool) -> dict:
+def waiting_context(train: Train, can_manage: bool) -> dict:
     waiting = list(selectors.waiting_changes(train))
     return {
         "train": train,
@@ -276,41 +260,32 @@ def _train_context(request: HttpRequest, train: Train, **extra) -> dict:
         "releases_page": Paginator(releases, RELEASES_PER_PAGE).get_page(request.GET.get("page")),
         "log_page": Paginator(logs, LOG_PER_PAGE).get_page(request.GET.get("log_page")),
         "change_form": ChangeItemForm(),
-        "viewer_tz": _viewer_tz(),
-        **_departures_context(train, can_manage),
-        **_waiting_context(train, can_manage),
+        "viewer_tz": viewer_tz(),
+        **departures_context(train, can_manage),
+        **waiting_context(train, can_manage),
         **train_release_settings_context(request, train),
         **extra,
     }
 
 
 def train_detail(request: HttpRequest, team_slug: str, train_slug: str) -> TemplateResponse:
-    train = _train_or_404(request.user, team_slug, train_slug)
+    train = train_or_404(request.user, team_slug, train_slug)
     return TemplateResponse(request, DETAIL_TEMPLATE, _train_context(request, train))
 
 
-def _refused(request: HttpRequest, train: Train, exc: ValidationError, status: int = 400):
+def refused(request: HttpRequest, train: Train, exc: ValidationError, status: int = 400):
     """A refused action: the message on the train page, nothing written."""
     messages.error(request, " ".join(exc.messages))
     if request.htmx:
         # htmx does not swap error responses; reloading shows the message where it belongs.
         return HttpResponse(status=status, headers={"HX-Refresh": "true"})
-    train = _train_or_404(request.user, train.team.slug, train.slug)
+    train = train_or_404(request.user, train.team.slug, train.slug)
     return TemplateResponse(request, DETAIL_TEMPLATE, _train_context(request, train), status=status)
-
-
-def _departures_done(request: HttpRequest, train: Train, notice: str):
-    if request.htmx:
-        train = _train_or_404(request.user, train.team.slug, train.slug)  # fresh exceptions
-        context = {**_departures_context(train, can_manage=True), "notice": notice}
-        return TemplateResponse(request, f"{DETAIL_TEMPLATE}#departures", context)
-    messages.success(request, notice)
-    return redirect(f"{train.get_absolute_url()}#departures")
 
 
 @require_POST
 def train_pause(request: HttpRequest, team_slug: str, train_slug: str) -> HttpResponse:
-    train = _train_or_404(request.user, team_slug, train_slug)
+    train = train_or_404(request.user, team_slug, train_slug)
     paused = request.POST.get("paused") == "true"
     train = train_services.train_set_paused(actor=request.user, train=train, paused=paused)
     if paused:
@@ -320,105 +295,12 @@ def train_pause(request: HttpRequest, team_slug: str, train_slug: str) -> HttpRe
     return redirect(train)
 
 
-@require_http_methods(["GET", "POST"])
-def train_cut_now(request: HttpRequest, team_slug: str, train_slug: str) -> HttpResponse:
-    """GET: the confirmation page for browsers without JavaScript. POST: cut."""
-    train = _train_or_404(request.user, team_slug, train_slug)
-    require_manager(request.user, train.team_id, action="cut an ad-hoc release")
-    form = CutNowForm(request.POST if request.method == "POST" else None)
-    if request.method == "POST" and form.is_valid():
-        release = cutting.train_cut_now(
-            actor=request.user, train=train, note=form.cleaned_data["note"]
-        )
-        messages.success(request, f"Cut {release} (ad hoc). It targets {_when(release.target_at)}.")
-        if request.htmx:
-            return HttpResponse(headers={"HX-Redirect": release.get_absolute_url()})
-        return redirect(release)
-    context = {
-        "page_title": f"Cut {train.name} now",
-        "train": train,
-        "form": form,
-        "waiting": _waiting_context(train, can_manage=True),
-    }
-    status = 400 if request.method == "POST" else 200
-    return TemplateResponse(request, "releases/train_cut_now.html", context, status=status)
-
-
-# --- departures: skip, postpone, restore -------------------------------------------------------
-
-
-@require_POST
-def departure_skip(request: HttpRequest, team_slug: str, train_slug: str, slot: str):
-    train = _train_or_404(request.user, team_slug, train_slug)
-    slot_at = _slot_or_404(slot)
-    form = DepartureSkipForm(request.POST)
-    reason = form.cleaned_data["reason"].strip() if form.is_valid() else ""
-    try:
-        train_services.departure_skip(actor=request.user, train=train, slot=slot_at, reason=reason)
-    except ValidationError as exc:
-        return _refused(request, train, exc)
-    notice = f"The departure of {_when(slot_at)} is skipped; later departures keep their times."
-    return _departures_done(request, train, notice)
-
-
-@require_POST
-def departure_restore(request: HttpRequest, team_slug: str, train_slug: str, slot: str):
-    train = _train_or_404(request.user, team_slug, train_slug)
-    slot_at = _slot_or_404(slot)
-    train_services.departure_restore(actor=request.user, train=train, slot=slot_at)
-    return _departures_done(
-        request, train, f"The departure of {_when(slot_at)} runs on the timetable again."
-    )
-
-
-@require_http_methods(["GET", "POST"])
-def departure_postpone(request: HttpRequest, team_slug: str, train_slug: str, slot: str):
-    train = _train_or_404(request.user, team_slug, train_slug)
-    slot_at = _slot_or_404(slot)
-    require_manager(request.user, train.team_id, action="postpone departures")
-    if slot_at not in set(train.timetable.occurrences(slot_at, slot_at + timedelta(seconds=1))):
-        raise Http404("The timetable has no departure at that time.")
-    form = DeparturePostponeForm(request.POST if request.method == "POST" else None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            exception = train_services.departure_postpone(
-                actor=request.user,
-                train=train,
-                slot=slot_at,
-                hours=form.cleaned_data["hours"],
-                reason=form.cleaned_data["reason"].strip(),
-            )
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            departs = exception.slot + timedelta(hours=exception.postpone_hours)
-            messages.success(
-                request,
-                f"The departure of {_when(slot_at)} now leaves {_when(departs)}. "
-                "Later departures keep their times.",
-            )
-            return redirect(f"{train.get_absolute_url()}#departures")
-    following = train.timetable.next_after(slot_at)
-    current = train.exceptions.filter(slot=slot_at).first()
-    context = {
-        "page_title": f"Postpone a departure of {train.name}",
-        "train": train,
-        "form": form,
-        "slot": slot_at,
-        "next_slot": following[0] if following else None,
-        "current": current,
-        "show_train_tz": train.timezone != _viewer_tz(),
-    }
-    status = 400 if request.method == "POST" else 200
-    return TemplateResponse(request, "releases/departure_postpone.html", context, status=status)
-
-
 # --- changes waiting for the next departure ----------------------------------------------------
 
 
 @require_POST
 def change_add(request: HttpRequest, team_slug: str, train_slug: str) -> HttpResponse:
-    train = _train_or_404(request.user, team_slug, train_slug)
+    train = train_or_404(request.user, team_slug, train_slug)
     form = ChangeItemForm(request.POST)
     if form.is_valid():
         try:
@@ -440,89 +322,18 @@ def change_add(request: HttpRequest, team_slug: str, train_slug: str) -> HttpRes
 
 @require_POST
 def change_ready(request: HttpRequest, team_slug: str, train_slug: str, pk: int) -> HttpResponse:
-    train = _train_or_404(request.user, team_slug, train_slug)
+    train = train_or_404(request.user, team_slug, train_slug)
     item = get_object_or_404(ChangeItem.objects.select_related("author"), pk=pk, train=train)
     try:
         item = change_services.change_item_set_ready(
             actor=request.user, item=item, ready=request.POST.get("ready") == "true"
         )
     except ValidationError as exc:
-        return _refused(request, train, exc)
+        return refused(request, train, exc)
     if request.htmx:
-        context = {**_waiting_context(train, is_manager(request.user, train.team_id))}
+        context = {**waiting_context(train, is_manager(request.user, train.team_id))}
         context.update(item=next(i for i in context["waiting"] if i.pk == item.pk), oob=True)
         return TemplateResponse(request, f"{DETAIL_TEMPLATE}#change_row", context)
     state = "ready to depart" if item.is_ready else "not ready: it waits for a later departure"
     messages.success(request, f"“{item.title}” is {state}.")
     return redirect(f"{train.get_absolute_url()}#waiting")
-
-
-# --- blackouts ---------------------------------------------------------------------------------
-
-
-def blackout_list(request: HttpRequest) -> TemplateResponse:
-    user = request.user
-    managed = list(_managed_teams(user))
-    can_declare = bool(managed) or user.is_staff
-    form = BlackoutForm(
-        request.POST if request.method == "POST" else None,
-        teams=managed,
-        allow_everyone=user.is_staff,
-    )
-    if request.method == "POST":
-        if not can_declare:
-            raise PermissionDenied("Only a manager of a team can declare blackouts.")
-        if form.is_valid():
-            try:
-                blackout = train_services.blackout_create(
-                    actor=user,
-                    team=form.selected_team(),
-                    starts_on=form.cleaned_data["starts_on"],
-                    ends_on=form.cleaned_data["ends_on"],
-                    reason=form.cleaned_data["reason"],
-                )
-            except ValidationError as exc:
-                add_service_errors(form, exc)
-            else:
-                messages.success(
-                    request, f"Blackout declared: {blackout}. Nothing of it departs on those days."
-                )
-                return redirect("releases:blackout_list")
-    today = timezone.localdate()
-    team_ids = {m.team_id for m in memberships_for_user(user)}
-    managed_ids = {team.pk for team in managed}
-    blackouts = selectors.blackouts_for_teams(team_ids, since=today)
-    for blackout in blackouts:
-        blackout.in_effect = blackout.covers(today)
-        blackout.days = (blackout.ends_on - blackout.starts_on).days + 1
-        blackout.can_lift = (
-            user.is_staff if blackout.team_id is None else (blackout.team_id in managed_ids)
-        )
-    context = {
-        "page_title": "Blackouts",
-        "blackouts": blackouts,
-        "form": form,
-        "can_declare": can_declare,
-    }
-    status = 400 if request.method == "POST" else 200
-    return TemplateResponse(request, BLACKOUT_TEMPLATE, context, status=status)
-
-
-@require_http_methods(["GET", "POST"])
-def blackout_delete(request: HttpRequest, pk: int) -> HttpResponse:
-    """GET: a confirmation page for browsers without JavaScript. POST: lift the blackout."""
-    team_ids = {m.team_id for m in memberships_for_user(request.user)}
-    visible = BlackoutPeriod.objects.filter(Q(team__isnull=True) | Q(team_id__in=team_ids))
-    blackout = get_object_or_404(visible.select_related("team"), pk=pk)
-    if request.method == "POST":
-        train_services.blackout_delete(actor=request.user, blackout=blackout)
-        messages.success(request, f"Blackout lifted: {blackout}.")
-        if request.htmx:
-            return HttpResponse(headers={"HX-Redirect": reverse("releases:blackout_list")})
-        return redirect("releases:blackout_list")
-    if blackout.team_id is None and not request.user.is_staff:
-        raise PermissionDenied("Only an administrator can lift an organisation-wide blackout.")
-    if blackout.team_id is not None:
-        require_manager(request.user, blackout.team_id, action="lift blackouts")
-    context = {"page_title": "Lift a blackout", "blackout": blackout}
-    return TemplateResponse(request, "releases/blackout_delete.html", context)

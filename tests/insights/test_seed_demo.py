@@ -46,6 +46,10 @@ def test_seed_demo_large_scale_adds_benchmark_volumes():
     assert Team.objects.count() >= 40
     assert User.objects.count() >= 1000
     assert Release.objects.count() >= 5000
+    # Scale teams look like real ones: checklists, and a rotation captaining every train.
+    scale_trains = Train.objects.filter(team__slug__startswith="team-")
+    assert not scale_trains.filter(checklist_template__isnull=True).exists()
+    assert not scale_trains.filter(rotation__isnull=True).exists()
     count = User.objects.count()
     call_command("seed_demo", "--scale", "large")
     assert User.objects.count() == count

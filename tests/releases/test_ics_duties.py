@@ -181,6 +181,16 @@ def test_a_swapped_turn_moves_to_the_takers_feed_under_the_same_uid(casey, dana,
     )
 
 
+def test_a_changed_duty_says_when_it_changed(casey, dana, rotation):
+    turn = RotationTurn.objects.get(rotation=rotation, starts_at=MON_16)  # Dana's
+    planned_at = duties(feed(dana))[turn_uid(turn)]["LAST-MODIFIED"].dt
+    later = NOW + timedelta(hours=2)
+    swap = swap_open(actor=dana, turn=turn, reason="Conference", now=NOW)
+    swap_take(actor=casey, swap=swap, now=later)
+    event = duties(feed(casey, now=later))[turn_uid(turn)]
+    assert planned_at < event["LAST-MODIFIED"].dt == later
+
+
 def test_per_departure_turns_name_their_departure(manager, casey, dana, train):
     rotate(manager, [train], [casey, dana], per_departure=True)
     turn = RotationTurn.objects.get(train=train, slot=TUE_17)
