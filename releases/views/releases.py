@@ -20,6 +20,7 @@ from releases import selectors
 from releases.forms import CaptainForm, TransitionForm, timetable_in_words
 from releases.models import Release, ReleaseStatus
 from releases.permissions import is_manager, require_manager
+from releases.selectors_rotations import turn_for_departure
 from releases.services import lifecycle
 from releases.views.checklists import checklist_context, gates_context
 from releases.views.rollback import rollback_context
@@ -104,6 +105,11 @@ def _context(request: HttpRequest, release: Release, **extra) -> dict:
         "events": list(release.events.all()),
         "changes": list(release.changes.all()),
         "deployments": list(release.deployments.all()),
+        "captain_turn": (
+            turn_for_departure(release.train, release.slot)
+            if release.slot and release.train.rotation_id
+            else None
+        ),
         "timetable_words": timetable_in_words(release.train.rrule, release.train.timezone),
         "show_train_tz": release.train.timezone != timezone.get_current_timezone_name(),
         **extra,

@@ -27,7 +27,7 @@ from releases.models import (
 from releases.services import rotation_duty as duty_services
 from releases.services import rotations as services
 from tests.accounts.factories import MembershipFactory, TeamFactory, UserFactory
-from tests.releases.factories import TrainFactory
+from tests.releases.factories import ReleaseFactory, TrainFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -890,3 +890,21 @@ def test_the_rotation_list_costs_the_same_queries_however_many_rotations(
     for index in range(3):
         make_rotation(team, manager, [bob, ana], name=f"Extra {index}")
     assert count() == before
+
+
+def test_the_release_page_says_whose_turn_it_is(client, manager, ana, bob, train, rotation):
+    turn = upcoming(rotation)[0]
+    release = ReleaseFactory(
+        train=train, version="9.1.0", status="cut", slot=turn.starts_at + timedelta(hours=1),
+        captain=turn.captain,
+    )  # fmt: skip
+    client.force_login(manager)
+    html = client.get(release.get_absolute_url()).content.decode()
+    assert f'Their turn on <a href="{rotation.get_absolute_url()}">Web captains</a>' in html
+
+    other = bob if turn.captain == ana else ana
+    release.captain = other
+    release.save()
+    html = client.get(release.get_absolute_url()).content.decode()
+    assert "Assigned by hand;" in html
+    assert f"has {turn.captain.display_name} for this departure" in html
