@@ -23,6 +23,7 @@ from releases.models import (
 )
 from releases.permissions import is_manager, require_manager, require_member
 from releases.services.checklists import checklist_snapshot, default_template
+from releases.timetable import zone
 
 FINISHED = (ReleaseStatus.CANCELLED, ReleaseStatus.ROLLED_BACK)
 
@@ -198,10 +199,18 @@ def rehearsal_schedule(
         release=release,
         kind=ReleaseEvent.Kind.CRITICAL,
         actor=actor,
-        note=f"Rehearsal scheduled for {at:%Y-%m-%d %H:%M %Z}." if at else "Rehearsal unscheduled.",
+        note=_rehearsal_note(at, release.train.timezone),
         created_at=now,
     )
     return release
+
+
+def _rehearsal_note(at: datetime | None, train_timezone: str) -> str:
+    """Timeline notes are read by the whole team: the time in the train's own timezone."""
+    if at is None:
+        return "Rehearsal unscheduled."
+    local = at.astimezone(zone(train_timezone))
+    return f"Rehearsal scheduled for {local:%a} {local.day} {local:%b %Y, %H:%M %Z} (train time)."
 
 
 @transaction.atomic

@@ -206,3 +206,11 @@ def test_a_finished_release_keeps_its_rehearsal_as_it_was(release, engineer, man
     assert list(FailureMode.objects.values_list("pk", flat=True)) == [mode.pk]
     assert list(RehearsalRole.objects.values_list("pk", flat=True)) == [role.pk]
     assert RollbackPlan.objects.get(release=release).rehearsed_on is None
+
+
+def test_the_rehearsal_note_on_the_timeline_is_in_train_time(release, manager):
+    release = release_set_critical(actor=manager, release=release, critical=True, reason="Infra")
+    at = datetime(2026, 3, 4, 13, 30, tzinfo=UTC)  # 14:30 in Berlin
+    rehearsal_schedule(actor=manager, release=release, at=at, now=NOW)
+    note = release.events.filter(kind="critical").order_by("-id").first().note
+    assert note == "Rehearsal scheduled for Wed 4 Mar 2026, 14:30 CET (train time)."
