@@ -41,3 +41,11 @@ def test_admin_link_only_for_staff(client):
     assert 'href="/admin/"' not in client.get("/").content.decode()
     client.force_login(UserFactory(is_staff=True))
     assert 'href="/admin/"' in client.get("/").content.decode()
+
+
+@pytest.mark.django_db
+def test_the_account_menu_names_the_person_and_has_initials_for_small_screens(client):
+    client.force_login(UserFactory(first_name="Casey", last_name="Carter"))
+    html = client.get("/").content.decode()
+    assert '<span class="usermenu__name">Casey Carter</span>' in html
+    assert '<span class="usermenu__initials" aria-hidden="true">CC</span>' in html
