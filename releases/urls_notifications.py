@@ -27,6 +27,7 @@ urlpatterns = [
     # GET: the webhook's settings and secret; POST: save the settings.
     path("notifications/webhooks/<int:pk>/", webhooks.webhook_detail, name="webhook_detail"),
     path("notifications/webhooks/<int:pk>/delete/", webhooks.webhook_delete, name="webhook_delete"),
+    path("notifications/webhooks/<int:pk>/test/", webhooks.webhook_test, name="webhook_test"),
     path(
         "notifications/webhooks/<int:pk>/rotate-secret/",
         webhooks.webhook_rotate,

@@ -3,14 +3,18 @@ secret that signs their JSON payloads. The audit log records who did it, never t
 
 import secrets
 from collections.abc import Iterable
+from datetime import datetime
 from urllib.parse import urlsplit
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
 
 from accounts.models import Team, User
 from core.services import audit_record
-from releases.models import NotificationKind, TeamWebhook, WebhookFormat
+from releases.channels import DeliveryError, send_webhook
+from releases.models import Channel, Delivery, NotificationKind, TeamWebhook, WebhookFormat
 from releases.permissions import require_manager
 
 ACTION = "manage its webhooks"
@@ -120,3 +124,32 @@ def webhook_rotate_secret(*, actor: User, webhook: TeamWebhook) -> TeamWebhook:
     webhook.save(update_fields=["secret", "updated_at"])
     audit_record(actor=actor, action="webhook.secret_rotated", target=webhook)
     return webhook
+
+
+def webhook_send_test(*, actor: User, webhook: TeamWebhook, now: datetime | None = None) -> None:
+    """Send a sample notification now, in the webhook's own format and signature, so a manager
+    sees at once whether the receiving side works. It is not a reminder: no delivery is logged.
+    A failure is a ValidationError with what went wrong ("Webhook: HTTP 500")."""
+    require_manager(actor, webhook.team_id, action=ACTION)
+    now = now or timezone.now()
+    sample = Delivery(
+        kind=NotificationKind.DEPARTURE_COMING,
+        subject=f"webhook-test:{webhook.pk}",
+        occurrence=now.isoformat(),
+        recipient_key=f"webhook:{webhook.pk}",
+        channel=Channel.WEBHOOK,
+        webhook=webhook,
+        team=webhook.team,
+        title=f"Test from Stationmaster for {webhook.team.name}",
+        body=f"If you can read this, the webhook “{webhook.name}” works.",
+        url=reverse("releases:webhook_detail", args=[webhook.pk]),
+        created_at=now,
+    )
+    try:
+        send_webhook(sample, now=now)
+    except DeliveryError as exc:
+        audit_record(
+            actor=actor, action="webhook.test_failed", target=webhook, data={"error": str(exc)}
+        )
+        raise ValidationError(str(exc)) from exc
+    audit_record(actor=actor, action="webhook.tested", target=webhook)

@@ -16,7 +16,7 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.cache import patch_vary_headers
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from core.forms import add_service_errors
 from core.htmx import reload_on_refusal
@@ -179,6 +179,20 @@ def webhook_rotate(request: HttpRequest, pk: int) -> HttpResponse:
         **notification_nav_context(request, "webhooks", can_manage=True),
     }
     return TemplateResponse(request, ROTATE_TEMPLATE, context)
+
+
+@require_POST
+@reload_on_refusal
+def webhook_test(request: HttpRequest, pk: int) -> HttpResponse:
+    """Send a sample notification now and say how it went (a flash on the webhook's page)."""
+    webhook = _webhook_or_404(request, pk)
+    try:
+        webhook_services.webhook_send_test(actor=request.user, webhook=webhook)
+    except ValidationError as exc:
+        messages.error(request, f"The test to “{webhook.name}” failed: {' '.join(exc.messages)}")
+    else:
+        messages.success(request, f"The test reached “{webhook.name}”: it answered with success.")
+    return redirect(reverse("releases:webhook_detail", args=[webhook.pk]) + "#test")
 
 
 # --- the delivery log ----------------------------------------------------------------------------

@@ -7,12 +7,10 @@ import hmac
 import json
 import os
 import socket
-import threading
 import time
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from email import policy
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -27,6 +25,7 @@ from releases.tasks import deliver_task
 from tests.accounts.factories import MembershipFactory, TeamFactory, UserFactory
 from tests.celery_worker import running_worker
 from tests.conftest import require
+from tests.http_receiver import Receiver
 
 pytestmark = [pytest.mark.django_db, pytest.mark.enqueue]
 
@@ -176,45 +175,6 @@ def test_an_address_removed_after_the_claim_fails_at_once(manager, mailoutbox):
 
 
 # --- a real HTTP receiver -----------------------------------------------------------------------
-
-
-class Receiver:
-    """An HTTP server in a thread that records each POST and answers `status`."""
-
-    def __init__(self, status: int = 200, *, hang: bool = False, headers=None):
-        self.requests: list[tuple[str, dict, bytes]] = []
-        self.status, self.hang, self.extra_headers = status, hang, headers or {}
-        self.released = threading.Event()
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                receiver.requests.append((self.path, dict(self.headers), body))
-                if receiver.hang:
-                    receiver.released.wait(10)
-                self.send_response(receiver.status)
-                for name, value in receiver.extra_headers.items():
-                    self.send_header(name, value)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_port}/hooks/stationmaster"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.released.set()
-        self.server.shutdown()
-        self.server.server_close()
 
 
 @pytest.fixture

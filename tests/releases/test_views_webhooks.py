@@ -9,6 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from core.models import AuditEntry
+from releases.channels import verify_signature
 from releases.models import (
     Channel,
     Delivery,
@@ -24,6 +25,7 @@ from releases.services.webhooks import (
     webhook_update,
 )
 from tests.accounts.factories import MembershipFactory, TeamFactory, UserFactory
+from tests.http_receiver import Receiver
 
 pytestmark = pytest.mark.django_db
 
@@ -548,3 +550,45 @@ def test_log_queries_do_not_grow_with_rows(client, manager, engineer, hook):
             delivery(hook.team, n, recipient=UserFactory(), status=DeliveryStatus.FAILED)
     assert count() == before
     assert before <= 5  # session, user, managed teams, COUNT, one page of rows
+
+
+# --- sending a test --------------------------------------------------------------------------
+
+
+def test_a_manager_sends_a_test_that_reaches_a_real_receiver(client, manager, team):
+    with Receiver() as receiver:
+        webhook = webhook_create(
+            actor=manager, team=team, name="#ops", url=receiver.url, payload_format="json"
+        )
+        client.force_login(manager)
+        response = client.post(reverse("releases:webhook_test", args=[webhook.pk]), follow=True)
+    assert response.redirect_chain[-1][0].endswith("#test")
+    assert "The test reached “#ops”" in response.content.decode()
+    [(_, headers, body)] = receiver.requests
+    assert verify_signature(
+        webhook.secret, headers["X-Stationmaster-Timestamp"], body,
+        headers["X-Stationmaster-Signature"],
+    )  # fmt: skip
+    assert b"Test from Stationmaster" in body
+    assert not Delivery.objects.exists()  # a test is not a reminder
+    assert AuditEntry.objects.filter(action="webhook.tested").exists()
+
+
+def test_a_failing_test_says_what_went_wrong(client, manager, team):
+    with Receiver(status=500) as receiver:
+        webhook = webhook_create(actor=manager, team=team, name="#ops", url=receiver.url)
+        client.force_login(manager)
+        response = client.post(reverse("releases:webhook_test", args=[webhook.pk]), follow=True)
+    assert "The test to “#ops” failed: Webhook: HTTP 500" in response.content.decode()
+    assert AuditEntry.objects.filter(action="webhook.test_failed").exists()
+
+
+def test_engineers_and_outsiders_cannot_send_tests(client, manager, engineer, team, other_team):
+    with Receiver() as receiver:
+        webhook = webhook_create(actor=manager, team=team, name="#ops", url=receiver.url)
+        client.force_login(engineer)
+        assert client.post(reverse("releases:webhook_test", args=[webhook.pk])).status_code == 403
+        client.force_login(MembershipFactory(team=other_team, role="manager").user)
+        assert client.post(reverse("releases:webhook_test", args=[webhook.pk])).status_code == 404
+        assert client.get(reverse("releases:webhook_test", args=[webhook.pk])).status_code == 405
+    assert receiver.requests == []
