@@ -13,6 +13,7 @@ from ninja.errors import ValidationError as NinjaValidationError
 from accounts.api import router as accounts_router
 from releases.api import router as releases_router
 from releases.api_calendar import router as calendar_router
+from releases.api_rotations import router as rotations_router
 
 # Swagger UI sets inline styles while it renders; scripts stay restricted to our own files.
 _docs_csp = {**settings.SECURE_CSP, "style-src": [CSP.SELF, CSP.UNSAFE_INLINE]}
@@ -31,6 +32,7 @@ api = NinjaAPI(
 api.add_router("/", accounts_router)
 api.add_router("/", releases_router)
 api.add_router("/", calendar_router)
+api.add_router("/", rotations_router)
 
 
 def _error(request: HttpRequest, status: int, detail: str, errors: dict | None = None):

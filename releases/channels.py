@@ -24,6 +24,7 @@ from datetime import datetime
 
 from django.conf import settings
 from django.core.mail import EmailMessage
+from django.urls import reverse
 
 from releases.models import Channel, Delivery, WebhookFormat
 
@@ -71,7 +72,8 @@ def email_message(delivery: Delivery) -> EmailMessage:
     text = delivery.body.rstrip()
     if delivery.url:
         text = f"{text}\n\n{absolute_url(delivery.url)}".lstrip()
-    text += "\n\n—\nChoose what Stationmaster sends you on your notification settings page.\n"
+    settings_url = absolute_url(reverse("releases:notification_settings"))
+    text += f"\n\n—\nChoose what Stationmaster sends you, and how: {settings_url}\n"
     # A header cannot hold a line break; titles are one line, but never trust that.
     subject = " ".join(delivery.title.split())
     return EmailMessage(subject=subject, body=text, to=[address])

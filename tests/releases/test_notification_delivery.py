@@ -123,6 +123,7 @@ def test_an_email_reaches_a_real_smtp_server_with_its_subject_and_link(manager, 
     text = message.get_content()
     assert "The train is cut at Tue 3 Mar 14:00 CET." in text
     assert f"{SITE}{PATH}" in text
+    assert f"how: {SITE}/notifications/settings/" in text  # where to change what arrives
 
 
 def test_smtp_down_is_retried_with_backoff_and_fails_after_the_fifth_attempt(manager, smtp_port):
