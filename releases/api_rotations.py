@@ -6,20 +6,18 @@ errors). The answers compose `selectors_rotations` (who holds which turn) and `s
 a train departs); nothing here decides a captain.
 """
 
-from collections import defaultdict
 from datetime import UTC, datetime
 from typing import Annotated
 
 from django.core.exceptions import ValidationError
-from django.db.models import Case, F, Q, When, Window
-from django.db.models.functions import RowNumber
+from django.db.models import Q
 from django.http import Http404, HttpRequest
 from django.utils import timezone
 from ninja import Path, Query, Router
 
 from accounts.auth import ApiTokenAuth
 from accounts.models import ApiScope, User
-from releases.models import Rotation, RotationTurn, Train, TurnLength
+from releases.models import Train
 from releases.schemas import ErrorOut
 from releases.schemas_rotations import (
     NO_DEPARTURE,
@@ -33,8 +31,8 @@ from releases.schemas_rotations import (
 )
 from releases.selectors import next_departures, trains_for_user
 from releases.selectors_rotations import (
-    RotationOverview,
     rotation_overview,
+    rotation_overviews,
     rotations_for_user,
     turn_for_departure,
 )
@@ -77,44 +75,6 @@ def _responses(ok: dict) -> dict:
 # --- reads ----------------------------------------------------------------------------------
 
 
-def _overviews(rotations: list[Rotation], *, now: datetime) -> dict[int, RotationOverview]:
-    """`rotation_overview()` for many rotations in one query: each one's turns from now on,
-    numbered per rotation in the selector's order, cut at the current turn plus TURNS_SHOWN.
-
-    The same rows and the same rule for the current turn as the selector (a test holds the two
-    together); a candidate for `selectors_rotations` once more callers want it.
-    """
-    if not rotations:
-        return {}
-    per_departure = Q(rotation__turn_length=TurnLength.PER_DEPARTURE)
-    order = Case(When(per_departure, then=F("slot")), default=F("starts_at"))
-    turns = (
-        RotationTurn.objects.filter(rotation__in=rotations)
-        .filter((per_departure & Q(slot__gt=now)) | (~per_departure & Q(ends_at__gt=now)))
-        .annotate(
-            place=Window(
-                RowNumber(),
-                partition_by=[F("rotation_id")],
-                order_by=[order.asc(), F("train__name").asc(), F("pk").asc()],
-            )
-        )
-        .filter(place__lte=TURNS_SHOWN + 1)
-        .select_related("captain", "train")
-        .order_by("rotation_id", "place")
-    )
-    ahead: dict[int, list[RotationTurn]] = defaultdict(list)
-    for turn in turns:
-        ahead[turn.rotation_id].append(turn)
-    overviews = {}
-    for rotation in rotations:
-        found = ahead[rotation.pk]
-        if found and (found[0].slot is not None or found[0].starts_at <= now):
-            overviews[rotation.pk] = RotationOverview(rotation, found[0], found[1:])
-        else:
-            overviews[rotation.pk] = RotationOverview(rotation, None, found[:TURNS_SHOWN])
-    return overviews
-
-
 def _train_for_captain(user: User, train: str, team: str | None) -> Train:
     """The train named by id or slug among the user's trains; 400 when it is ambiguous."""
     match = Q(slug=train)
@@ -153,7 +113,7 @@ def list_rotations(request: HttpRequest, team: TeamParam = None):
     if team is not None:
         rotations = rotations.filter(team__slug=team)
     rotations = list(rotations)
-    overviews = _overviews(rotations, now=timezone.now())
+    overviews = rotation_overviews(rotations, now=timezone.now(), count=TURNS_SHOWN)
     return [RotationOut.build(rotation, overviews[rotation.pk]) for rotation in rotations]
 
 

@@ -1,9 +1,11 @@
 """Reads about rotations: who captains a departure, who is captain now and next."""
 
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Case, F, Prefetch, Q, QuerySet, When, Window
+from django.db.models.functions import RowNumber
 
 from accounts.models import User
 from releases.models import (
@@ -70,7 +72,7 @@ class RotationOverview:
 
 def rotation_overview(rotation: Rotation, *, now: datetime, count: int = 8) -> RotationOverview:
     """Who is captain now (for per-departure rotations: of the next departure), and the next
-    `count` turns. Two queries."""
+    `count` turns. One query."""
     turns = _turns().filter(rotation=rotation)
     if rotation.turn_length == TurnLength.PER_DEPARTURE:
         ahead = list(turns.filter(slot__gt=now).order_by("slot", "train__name")[: count + 1])
@@ -79,6 +81,43 @@ def rotation_overview(rotation: Rotation, *, now: datetime, count: int = 8) -> R
     if ahead and (ahead[0].slot is not None or ahead[0].starts_at <= now):
         return RotationOverview(rotation, ahead[0], ahead[1:])
     return RotationOverview(rotation, None, ahead[:count])
+
+
+def rotation_overviews(
+    rotations: list[Rotation], *, now: datetime, count: int = 8
+) -> dict[int, RotationOverview]:
+    """`rotation_overview()` for many rotations in one query: each one's turns from now on,
+    numbered per rotation in the same order, cut at the current turn plus `count`. The same rows
+    and the same rule for the current turn (a test holds the two together)."""
+    if not rotations:
+        return {}
+    per_departure = Q(rotation__turn_length=TurnLength.PER_DEPARTURE)
+    order = Case(When(per_departure, then=F("slot")), default=F("starts_at"))
+    turns = (
+        RotationTurn.objects.filter(rotation__in=rotations)
+        .filter((per_departure & Q(slot__gt=now)) | (~per_departure & Q(ends_at__gt=now)))
+        .annotate(
+            place=Window(
+                RowNumber(),
+                partition_by=[F("rotation_id")],
+                order_by=[order.asc(), F("train__name").asc(), F("pk").asc()],
+            )
+        )
+        .filter(place__lte=count + 1)
+        .select_related("captain", "train")
+        .order_by("rotation_id", "place")
+    )
+    ahead: dict[int, list[RotationTurn]] = defaultdict(list)
+    for turn in turns:
+        ahead[turn.rotation_id].append(turn)
+    overviews = {}
+    for rotation in rotations:
+        found = ahead[rotation.pk]
+        if found and (found[0].slot is not None or found[0].starts_at <= now):
+            overviews[rotation.pk] = RotationOverview(rotation, found[0], found[1:])
+        else:
+            overviews[rotation.pk] = RotationOverview(rotation, None, found[:count])
+    return overviews
 
 
 def turns_for_user(user: User, *, since: datetime, until: datetime) -> QuerySet[RotationTurn]:
