@@ -120,6 +120,37 @@ def rotation_overviews(
     return overviews
 
 
+@dataclass(frozen=True)
+class RotationState:
+    current: RotationTurn | None
+    next_handoff: datetime | None
+    warning_count: int
+
+
+def rotation_states(rotations: list[Rotation], *, now: datetime) -> dict[int, RotationState]:
+    """For a list of rotations, from one query: the turn running now, when the duty next changes
+    hands, and how many turns in the next WARNING_DAYS nobody is eligible to hold."""
+    current: dict[int, RotationTurn] = {}
+    following: dict[int, RotationTurn] = {}
+    warnings: dict[int, int] = defaultdict(int)
+    warn_until = now + timedelta(days=WARNING_DAYS)
+    turns = RotationTurn.objects.filter(rotation__in=rotations, ends_at__gt=now)
+    for turn in turns.select_related("captain").order_by("ends_at", "starts_at"):
+        # Per-departure turns may overlap: the one ending first is the one running.
+        if turn.source == TurnSource.NOBODY and turn.starts_at < warn_until:
+            warnings[turn.rotation_id] += 1
+        if turn.starts_at <= now:
+            current.setdefault(turn.rotation_id, turn)
+        else:
+            following.setdefault(turn.rotation_id, turn)
+    states = {}
+    for rotation in rotations:
+        now_turn, next_turn = current.get(rotation.pk), following.get(rotation.pk)
+        handoff = now_turn.ends_at if now_turn else next_turn.starts_at if next_turn else None
+        states[rotation.pk] = RotationState(now_turn, handoff, warnings[rotation.pk])
+    return states
+
+
 def turns_for_user(user: User, *, since: datetime, until: datetime) -> QuerySet[RotationTurn]:
     """The turns the viewer holds that overlap [since, until), in their teams."""
     return (

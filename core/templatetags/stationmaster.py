@@ -1,9 +1,9 @@
 from datetime import datetime
 
 from django import template
-from django.utils import timezone
-from django.utils.dateformat import format as date_format
 from django.utils.html import format_html
+
+from core.timefmt import local_moment
 
 register = template.Library()
 
@@ -13,8 +13,7 @@ def reltime(value: datetime | None, empty: str = "—"):
     """A <time> in the viewer's timezone; app.js shows "in 3 h" with this time on hover."""
     if value is None:
         return empty
-    local = timezone.localtime(value)
-    absolute = date_format(local, "D j M Y, H:i T")
+    absolute = local_moment(value, year=True)
     return format_html(
         '<time datetime="{}" data-relative title="{}">{}</time>',
         value.isoformat(),

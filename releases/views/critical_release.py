@@ -7,12 +7,11 @@ looks (redirect or panel, 403/409/422).
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
-from django.utils import timezone
-from django.utils.dateformat import format as date_format
 from django.views.decorators.http import require_http_methods, require_POST
 
 from core.forms import attempt_service
 from core.htmx import reload_on_refusal
+from core.timefmt import local_moment
 from releases.forms_rollback import (
     CriticalForm,
     FailureModeForm,
@@ -22,11 +21,6 @@ from releases.forms_rollback import (
 from releases.models import FailureMode, RehearsalRole
 from releases.services import rollback
 from releases.views.rollback import CRITICAL, invalid, refused, release_or_404, saved, show_panel
-
-
-def _local(moment) -> str:
-    return date_format(timezone.localtime(moment), "D j M Y, H:i T")
-
 
 # --- critical releases -------------------------------------------------------------------------
 
@@ -150,6 +144,10 @@ def rehearsal_schedule(request: HttpRequest, pk: int) -> HttpResponse:
         if refusal:
             return refused(request, release, refusal)
         if updated is not None:
-            notice = f"Rehearsal on {_local(at)}." if at else "The rehearsal is unscheduled."
+            notice = (
+                f"Rehearsal on {local_moment(at, year=True)}."
+                if at
+                else "The rehearsal is unscheduled."
+            )
             return saved(request, pk, CRITICAL, notice)
     return invalid(request, release, CRITICAL, schedule_form=form)

@@ -19,6 +19,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.selectors import memberships_for_user
 from core.forms import add_service_errors
+from core.timefmt import local_moment
 from releases import selectors
 from releases.departures import parse_slot_key
 from releases.forms import BlackoutForm, CutNowForm, DeparturePostponeForm, DepartureSkipForm
@@ -34,7 +35,6 @@ from releases.views.trains import (
     train_or_404,
     viewer_tz,
     waiting_context,
-    when,
 )
 
 BLACKOUT_TEMPLATE = "releases/blackout_list.html"
@@ -69,7 +69,9 @@ def train_cut_now(request: HttpRequest, team_slug: str, train_slug: str) -> Http
         release = cutting.train_cut_now(
             actor=request.user, train=train, note=form.cleaned_data["note"]
         )
-        messages.success(request, f"Cut {release} (ad hoc). It targets {when(release.target_at)}.")
+        messages.success(
+            request, f"Cut {release} (ad hoc). It targets {local_moment(release.target_at)}."
+        )
         if request.htmx:
             return HttpResponse(headers={"HX-Redirect": release.get_absolute_url()})
         return redirect(release)
@@ -96,7 +98,9 @@ def departure_skip(request: HttpRequest, team_slug: str, train_slug: str, slot: 
         train_services.departure_skip(actor=request.user, train=train, slot=slot_at, reason=reason)
     except ValidationError as exc:
         return refused(request, train, exc)
-    notice = f"The departure of {when(slot_at)} is skipped; later departures keep their times."
+    notice = (
+        f"The departure of {local_moment(slot_at)} is skipped; later departures keep their times."
+    )
     return _departures_done(request, train, notice)
 
 
@@ -106,7 +110,7 @@ def departure_restore(request: HttpRequest, team_slug: str, train_slug: str, slo
     slot_at = _slot_or_404(slot)
     train_services.departure_restore(actor=request.user, train=train, slot=slot_at)
     return _departures_done(
-        request, train, f"The departure of {when(slot_at)} runs on the timetable again."
+        request, train, f"The departure of {local_moment(slot_at)} runs on the timetable again."
     )
 
 
@@ -133,7 +137,7 @@ def departure_postpone(request: HttpRequest, team_slug: str, train_slug: str, sl
             departs = exception.slot + timedelta(hours=exception.postpone_hours)
             messages.success(
                 request,
-                f"The departure of {when(slot_at)} now leaves {when(departs)}. "
+                f"The departure of {local_moment(slot_at)} now leaves {local_moment(departs)}. "
                 "Later departures keep their times.",
             )
             return redirect(f"{train.get_absolute_url()}#departures")

@@ -16,12 +16,12 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.dateformat import format as date_format
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.models import User
 from core.forms import attempt_service
 from core.htmx import reload_on_refusal
+from core.timefmt import local_moment
 from releases.forms_rotations import (
     CoverForm,
     HandoffNoteForm,
@@ -48,10 +48,6 @@ TIME_OFF_REMOVE_TEMPLATE = "releases/rotation_time_off_remove.html"
 TIME_OFF_PER_PAGE = 50
 
 
-def _when(moment) -> str:
-    return date_format(timezone.localtime(moment), "D j M, H:i T")
-
-
 def _turn_or_404(rotation, turn_pk: int) -> RotationTurn:
     try:
         return RotationTurn.objects.select_related("train", "captain").get(
@@ -72,8 +68,8 @@ def _swap_or_404(rotation, swap_pk: int) -> SwapRequest:
 
 def _turn_words(turn: RotationTurn) -> str:
     if turn.train_id:
-        return f"the {turn.train.name} departure of {_when(turn.ends_at)}"
-    return f"the turn from {_when(turn.starts_at)}"
+        return f"the {turn.train.name} departure of {local_moment(turn.ends_at)}"
+    return f"the turn from {local_moment(turn.starts_at)}"
 
 
 # --- swaps -------------------------------------------------------------------------------------
@@ -186,8 +182,8 @@ def cover_add(request: HttpRequest, pk: int) -> HttpResponse:
             return refused(request, rotation, refusal)
         if cover is not None:
             notice = (
-                f"{person.display_name} covers from {_when(cover.starts_at)} "
-                f"until {_when(cover.ends_at)}."
+                f"{person.display_name} covers from {local_moment(cover.starts_at)} "
+                f"until {local_moment(cover.ends_at)}."
             )
             return saved(request, pk, notice, anchor="covers")
     return invalid(request, rotation, PageForms(cover=form))
@@ -312,7 +308,8 @@ def time_off(request: HttpRequest) -> HttpResponse:
         elif away is not None:
             who = "You are" if person.pk == request.user.pk else f"{person.display_name} is"
             notice = (
-                f"{who} away from {_when(away.starts_at)} until {_when(away.ends_at)}. "
+                f"{who} away from {local_moment(away.starts_at)} "
+                f"until {local_moment(away.ends_at)}. "
                 "Rotations skip the turns that overlap."
             )
             if not request.htmx:
@@ -341,7 +338,7 @@ def time_off_remove(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST":
         duty_services.unavailability_remove(actor=user, unavailability=away)
         whose = "your" if away.user_id == user.pk else f"{away.user.display_name}'s"
-        notice = f"Removed {whose} time off from {_when(away.starts_at)}."
+        notice = f"Removed {whose} time off from {local_moment(away.starts_at)}."
         if not request.htmx:
             messages.success(request, notice)
             return redirect(reverse("releases:rotation_time_off"))

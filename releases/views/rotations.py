@@ -15,7 +15,6 @@ written in either case. Rotations of other teams are 404s.
 """
 
 from dataclasses import dataclass
-from datetime import timedelta
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -50,7 +49,6 @@ from releases.models import (
     TurnSource,
 )
 from releases.permissions import MANAGING_ROLES, is_manager
-from releases.selectors_rotations import WARNING_DAYS
 from releases.services import rotations as rotation_services
 
 LIST_TEMPLATE = "releases/rotation_list.html"
@@ -120,32 +118,17 @@ def rotation_list(request: HttpRequest) -> TemplateResponse:
     rotations = list(
         selectors_rotations.rotations_for_user(request.user).order_by("team__name", "name")
     )
-    # Captain now and the next handoff of every rotation, from one query.
-    turns = RotationTurn.objects.filter(rotation__in=rotations, ends_at__gt=now).select_related(
-        "captain"
-    )
-    current: dict[int, RotationTurn] = {}
-    following: dict[int, RotationTurn] = {}
-    warnings: dict[int, int] = {}
-    warn_until = now + timedelta(days=WARNING_DAYS)
-    for turn in turns.order_by("ends_at", "starts_at"):  # per-departure turns may overlap
-        if turn.source == TurnSource.NOBODY and turn.starts_at < warn_until:
-            warnings[turn.rotation_id] = warnings.get(turn.rotation_id, 0) + 1
-        if turn.starts_at <= now:
-            current.setdefault(turn.rotation_id, turn)
-        else:
-            following.setdefault(turn.rotation_id, turn)
+    states = selectors_rotations.rotation_states(rotations, now=now)
     by_team: dict[int, list[RotationSummary]] = {}
     for rotation in rotations:
-        now_turn, next_turn = current.get(rotation.pk), following.get(rotation.pk)
-        handoff = now_turn.ends_at if now_turn else next_turn.starts_at if next_turn else None
+        state = states[rotation.pk]
         summary = RotationSummary(
             rotation=rotation,
             words=turn_length_in_words(rotation),
             trains=list(rotation.trains.all()),
-            current=now_turn,
-            next_handoff=handoff,
-            warning_count=warnings.get(rotation.pk, 0),
+            current=state.current,
+            next_handoff=state.next_handoff,
+            warning_count=state.warning_count,
         )
         by_team.setdefault(rotation.team_id, []).append(summary)
     groups = [

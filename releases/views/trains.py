@@ -18,12 +18,12 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.utils import timezone
-from django.utils.dateformat import format as date_format
 from django.views.decorators.http import require_POST
 
 from accounts.models import Team
 from accounts.selectors import memberships_for_user
 from core.forms import add_service_errors
+from core.timefmt import local_moment
 from releases import selectors
 from releases.departures import Departure, project, slot_key
 from releases.forms import ChangeItemForm, TrainForm, timetable_in_words
@@ -57,10 +57,6 @@ def train_or_404(user, team_slug: str, train_slug: str) -> Train:
         return selectors.train_detail(user, team_slug, train_slug)
     except Train.DoesNotExist:
         raise Http404("There is no such train in your teams.") from None
-
-
-def when(moment: datetime) -> str:
-    return date_format(timezone.localtime(moment), "D j M, H:i T")
 
 
 def viewer_tz() -> str:
@@ -145,7 +141,7 @@ def train_create(request: HttpRequest) -> TemplateResponse:
                 messages.success(
                     request,
                     f"{train.name} is on the timetable."
-                    + (f" It first departs {when(first[0])}." if first else ""),
+                    + (f" It first departs {local_moment(first[0])}." if first else ""),
                 )
                 return redirect(train)
         status = 200 if "preview" in request.POST and form.is_valid() else 400
